@@ -1,0 +1,27 @@
+"""Installs the tfgen library and the zoo of presets (with the `tfgen` console script)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="tfgen",
+    version="0.1.0",
+    description="Generative models for TensorFlow/Keras 3 with TensorFlow Probability likelihoods.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["tfgen", "tfgen.*", "zoo", "zoo.*"]),
+    install_requires=[
+        "tensorflow==2.21.*",
+        "keras>=3.10,<4",
+        "tensorflow-probability==0.25.*",
+        "tf-keras==2.21.*",
+        "numpy",
+        "pillow",
+    ],
+    extras_require={
+        "test": ["pytest", "scikit-learn", "nbclient", "nbformat", "ipykernel", "matplotlib"],
+        "viz": ["matplotlib", "tensorboard"],
+        "data": ["tensorflow-datasets", "importlib_resources"],
+    },
+    entry_points={"console_scripts": ["tfgen=zoo.cli:main"]},
+)

@@ -1,0 +1,15 @@
+"""tfgen: generative models for TensorFlow/Keras 3 with TensorFlow Probability likelihoods.
+
+Example:
+    >>> import tfgen
+    >>> x = tfgen.data.load("digits", "train", batch_size=64, binarize="static")
+    >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
+    >>> vae.compile()
+    >>> _ = vae.fit(x, epochs=1, verbose=0)
+"""
+
+__version__ = "0.1.0"
+
+from tfgen import data, distributions, metrics, models  # noqa: E402
+
+__all__ = ["data", "distributions", "metrics", "models", "__version__"]

@@ -1,0 +1,6 @@
+"""tfgen models: one family per module, all Keras 3 models with TFP likelihoods."""
+
+from tfgen.models.base import DensityModel, GenerativeModel, LatentVariableMixin
+from tfgen.models.vae import VAE
+
+__all__ = ["VAE", "DensityModel", "GenerativeModel", "LatentVariableMixin"]
