@@ -7,6 +7,11 @@ from collections.abc import Sequence
 import keras
 
 
+def _output_dtype() -> str | None:
+    """float32 for output layers under a mixed policy: logits and scales stay full precision."""
+    return "float32" if keras.mixed_precision.global_policy().name.startswith("mixed") else None
+
+
 def conv_encoder(
     input_shape: Sequence[int],
     output_dim: int,
@@ -30,7 +35,7 @@ def conv_encoder(
     """
     layers = [keras.Input(shape=tuple(input_shape))]
     layers += [keras.layers.Conv2D(f, 3, strides=2, activation="relu") for f in filters]
-    layers += [keras.layers.Flatten(), keras.layers.Dense(output_dim)]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(output_dim, dtype=_output_dtype())]
     return keras.Sequential(layers, name=name)
 
 
@@ -78,5 +83,7 @@ def conv_decoder(
         keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")
         for f in filters
     ]
-    layers.append(keras.layers.Conv2DTranspose(channels, 3, strides=1, padding="same"))
+    layers.append(
+        keras.layers.Conv2DTranspose(channels, 3, padding="same", dtype=_output_dtype())
+    )
     return keras.Sequential(layers, name=name)

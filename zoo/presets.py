@@ -1,0 +1,209 @@
+"""Named presets: a model configuration, a training recipe and the results it recorded.
+
+A preset is data, not code: ``zoo.build(name)`` turns it into a compiled model and
+``zoo.train.run(name, workdir)`` (the ``tfgen train`` command) trains it. Names follow
+``<family>_<size>_<dataset>``; ``results`` quotes ``zoo/RESULTS.md`` with the command that
+produced each figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from typing import Any
+
+import keras
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRecipe:
+    """How a preset is trained and evaluated.
+
+    Attributes:
+        dataset: ``tfgen.data`` name.
+        binarize: binarization protocol (None, ``"static"`` or ``"dynamic"``).
+        batch_size: training batch size.
+        epochs: training epochs.
+        learning_rate: peak Adam learning rate.
+        schedule: None (constant) or ``"cosine"`` (cosine decay to 0 over the run, after warmup).
+        warmup_epochs: linear warmup length when ``schedule="cosine"``.
+        mixed_precision: None or a Keras dtype policy such as ``"mixed_bfloat16"``.
+        steps_per_execution: batches per ``tf.function`` call in ``fit``.
+        eval_batch_size: batch size of evaluation.
+        labels: whether the model trains on ``(x, y)``.
+        seed: seed of data order, binarization and initialisation.
+    """
+
+    dataset: str
+    binarize: str | None
+    batch_size: int
+    epochs: int
+    learning_rate: float
+    schedule: str | None = None
+    warmup_epochs: float = 0.0
+    mixed_precision: str | None = None
+    steps_per_execution: int = 1
+    eval_batch_size: int = 500
+    labels: bool = False
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named model configuration with its training recipe and recorded results.
+
+    Attributes:
+        name: ``<family>_<size>_<dataset>``.
+        model_class: name of a class in ``tfgen.models``.
+        model: constructor arguments of that class.
+        train: the :class:`TrainRecipe`.
+        description: one line for ``tfgen list`` and the README.
+        results: recorded figures (see ``zoo/RESULTS.md``), each with the command that made it.
+    """
+
+    name: str
+    model_class: str
+    model: dict[str, Any]
+    train: TrainRecipe
+    description: str
+    results: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def with_train(self, **changes) -> Preset:
+        """A copy with some recipe fields replaced (e.g. ``epochs``, ``batch_size``, ``dataset``).
+
+        Raises:
+            ValueError: naming an unknown recipe field and listing the valid ones.
+        """
+        fields = {f.name for f in dataclasses.fields(TrainRecipe)}
+        unknown = sorted(set(changes) - fields)
+        if unknown:
+            raise ValueError(f"unknown training field(s) {unknown}; valid: {sorted(fields)}")
+        return dataclasses.replace(self, train=dataclasses.replace(self.train, **changes))
+
+
+TUTORIAL_VAE = {"latent_dim": 2, "likelihood": "bernoulli", "prior": "normal"}
+_TUTORIAL_RECIPE = dict(binarize="static", batch_size=32, epochs=10, learning_rate=1e-4)
+
+_PRESETS = [
+    Preset(
+        name="vae_tutorial_mnist",
+        model_class="VAE",
+        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
+        train=TrainRecipe(dataset="mnist", **_TUTORIAL_RECIPE),
+        description="TF2 convolutional-VAE tutorial, exact recipe, on MNIST",
+    ),
+    Preset(
+        name="vae_tutorial_fashion_mnist",
+        model_class="VAE",
+        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
+        train=TrainRecipe(dataset="fashion_mnist", **_TUTORIAL_RECIPE),
+        description="TF2 convolutional-VAE tutorial, exact recipe, on Fashion-MNIST",
+    ),
+    Preset(
+        name="vae_fast_fashion_mnist",
+        model_class="VAE",
+        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
+        train=TrainRecipe(
+            dataset="fashion_mnist",
+            binarize="static",
+            batch_size=128,
+            epochs=6,
+            learning_rate=2e-3,
+            schedule="cosine",
+            warmup_epochs=0.2,
+        ),
+        description="tutorial network and protocol, recipe tuned for time-to-ELBO on a CPU",
+    ),
+]
+PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
+
+
+def list_presets() -> list[str]:
+    """Names of all presets, sorted.
+
+    Example:
+        >>> "vae_tutorial_fashion_mnist" in list_presets()
+        True
+    """
+    return sorted(PRESETS)
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name``.
+
+    Raises:
+        KeyError: for an unknown name, with the closest matches.
+
+    Example:
+        >>> get("vae_tutorial_mnist").train.batch_size
+        32
+    """
+    if name not in PRESETS:
+        close = difflib.get_close_matches(name, PRESETS, n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown preset {name!r}{hint} (all presets: {', '.join(list_presets())})")
+    return PRESETS[name]
+
+
+def make_optimizer(recipe: TrainRecipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Adam with the recipe's learning rate and schedule (cosine decay with linear warmup)."""
+    if recipe.schedule is None:
+        return keras.optimizers.Adam(recipe.learning_rate)
+    if recipe.schedule != "cosine":
+        raise ValueError(f"schedule must be None or 'cosine'; got {recipe.schedule!r}")
+    total = max(1, steps_per_epoch * recipe.epochs)
+    warmup = min(total - 1, int(round(recipe.warmup_epochs * steps_per_epoch)))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup else recipe.learning_rate,
+        decay_steps=total - warmup,
+        warmup_target=recipe.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+    return keras.optimizers.Adam(schedule)
+
+
+def steps_per_epoch(recipe: TrainRecipe) -> int:
+    """Training batches per epoch for the recipe's dataset and batch size."""
+    from tfgen import data
+
+    return math.ceil(len(data.load_arrays(recipe.dataset, "train")[0]) / recipe.batch_size)
+
+
+def build(name: str | Preset, **overrides) -> keras.Model:
+    """The preset's model, compiled with its optimizer (and schedule).
+
+    Args:
+        name: a preset name or a :class:`Preset`.
+        **overrides: constructor arguments replacing the preset's (e.g. ``latent_dim=8``).
+
+    Raises:
+        KeyError: unknown preset name.
+        ValueError: an override that the model class does not take.
+
+    Example:
+        >>> vae = build("vae_tutorial_fashion_mnist")
+        >>> type(vae).__name__, float(vae.optimizer.learning_rate)
+        ('VAE', 0.0001)
+    """
+    import inspect
+
+    from tfgen import models
+
+    preset = get(name) if isinstance(name, str) else name
+    cls = getattr(models, preset.model_class)
+    allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    unknown = sorted(set(overrides) - allowed)
+    if unknown:
+        raise ValueError(f"{cls.__name__} takes no argument(s) {unknown}; valid: {sorted(allowed)}")
+    if preset.train.mixed_precision:
+        keras.mixed_precision.set_dtype_policy(preset.train.mixed_precision)
+    try:
+        model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    model.compile(
+        optimizer=make_optimizer(preset.train, steps_per_epoch(preset.train)),
+        steps_per_execution=preset.train.steps_per_execution,
+    )
+    return model
