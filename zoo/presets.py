@@ -60,6 +60,7 @@ class Preset:
         train: the :class:`TrainRecipe`.
         description: one line for ``tfgen list`` and the README.
         results: recorded figures (see ``zoo/RESULTS.md``), each with the command that made it.
+        sample_kwargs: extra ``model.sample`` arguments for grids (decoder means for VAEs).
     """
 
     name: str
@@ -68,6 +69,7 @@ class Preset:
     train: TrainRecipe
     description: str
     results: dict[str, Any] = dataclasses.field(default_factory=dict)
+    sample_kwargs: dict[str, Any] = dataclasses.field(default_factory=lambda: {"mean": True})
 
     def with_train(self, **changes) -> Preset:
         """A copy with some recipe fields replaced (e.g. ``epochs``, ``batch_size``, ``dataset``).
