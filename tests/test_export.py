@@ -23,7 +23,10 @@ def vae():
     model = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
     model.compile()
     model.fit(
-        tfgen.data.load("digits", "train", batch_size=64, binarize="static"), epochs=1, verbose=0
+        tfgen.data.load("digits", "train", batch_size=64, binarize="static"),
+        epochs=1,
+        verbose=0,
+        shuffle=False,
     )
     return model
 

@@ -10,6 +10,6 @@ Example:
 
 __version__ = "0.1.0"
 
-from tfgen import data, distributions, metrics, models  # noqa: E402
+from tfgen import callbacks, data, distributions, export, metrics, models  # noqa: E402
 
-__all__ = ["data", "distributions", "metrics", "models", "__version__"]
+__all__ = ["callbacks", "data", "distributions", "export", "metrics", "models", "__version__"]

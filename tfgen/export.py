@@ -56,8 +56,12 @@ def export_saved_model(
             positive int.
 
     Example:
+        >>> import tempfile
+        >>> import tensorflow as tf
+        >>> import tfgen
+        >>> from tfgen.export import export_saved_model
         >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
-        >>> path = export_saved_model(vae, "/tmp/vae_export")
+        >>> path = export_saved_model(vae, tempfile.mkdtemp())  # an empty directory is fine
         >>> loaded = tf.saved_model.load(path)  # tfgen, Keras and TFP are not needed here
         >>> loaded.sample(num_samples=3, seed=0).shape
         TensorShape([3, 8, 8, 1])

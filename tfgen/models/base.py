@@ -167,21 +167,43 @@ class GenerativeModel(keras.Model):
             raise ValueError(f"labels must have {num} entries (one per example); got {labels.shape[0]}")
         labels = tf.cast(labels, tf.int32)
         if tf.executing_eagerly():
-            bad = labels.numpy()[(labels.numpy() < 0) | (labels.numpy() >= self.num_classes)]
+            values = labels.numpy()
+            bad = values[(values < 0) | (values >= self.num_classes)]
             if bad.size:
                 raise ValueError(
                     f"labels must lie in [0, {self.num_classes}); got {sorted(set(bad.tolist()))}"
                 )
-        return labels
+            return labels
+        checks = [
+            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
+            tf.debugging.assert_less(
+                labels, self.num_classes, message=f"labels must be < num_classes={self.num_classes}"
+            ),
+        ]
+        if tf.is_tensor(num):
+            checks.append(
+                tf.debugging.assert_equal(
+                    tf.size(labels), tf.cast(num, tf.int32), message="labels must have num_samples entries"
+                )
+            )
+        with tf.control_dependencies(checks):
+            return tf.identity(labels)
 
     # ----------------------------------------------------------------------------- public API
     def sample(self, num_samples: int, seed: int | None = None, labels=None) -> tf.Tensor:
         """Draws ``num_samples`` images ``[num_samples, H, W, C]``; reproducible for a given seed."""
         raise NotImplementedError
 
-    def _check_num_samples(self, num_samples) -> None:
-        if isinstance(num_samples, (int, np.integer)) and num_samples < 1:
+    def _check_num_samples(self, num_samples):
+        """Validates ``num_samples`` (python int now, tensor by an assertion op); returns it."""
+        if tf.is_tensor(num_samples) and not tf.executing_eagerly():
+            with tf.control_dependencies(
+                [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")]
+            ):
+                return tf.identity(num_samples)
+        if int(num_samples) < 1 or int(num_samples) != num_samples:
             raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
+        return num_samples
 
 
 class DensityModel(GenerativeModel):
@@ -333,7 +355,7 @@ class LatentVariableMixin:
             labels: ``[num_samples]`` class ids (conditional models only).
             mean: return the decoder's mean ``E[x | z]`` instead of a draw from ``p(x | z)``.
         """
-        self._check_num_samples(num_samples)
+        num_samples = self._check_num_samples(num_samples)
         labels = self.check_labels(labels, num_samples)
         seed = self._seed(seed)
         z = self.prior.sample(num_samples, seed=seed)

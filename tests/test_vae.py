@@ -1,0 +1,209 @@
+"""VAE: the shared battery for each likelihood/prior, plus closed-form and training checks."""
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import tfgen
+from tfgen.models import VAE
+from tfgen.testing import GenerativeModelBattery
+
+tfd = tfp.distributions
+ELBO_METRICS = ("loss", "elbo", "kl", "reconstruction", "bits_per_dim")
+
+
+def digits(batch_size=64, binarize="static", split="train"):
+    return tfgen.data.load("digits", split, batch_size=batch_size, binarize=binarize)
+
+
+class TestVAE(GenerativeModelBattery):
+    expected_metrics = ELBO_METRICS
+    log_prob_kwargs = {"num_samples": 16, "seed": 5}
+
+    def make_model(self):
+        return VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+
+    def make_data(self):
+        return digits()
+
+
+class TestVAECategoricalMixturePrior(TestVAE):
+    sample_support = "levels"
+
+    def make_model(self):
+        return VAE(event_shape=(8, 8, 1), latent_dim=3, likelihood="categorical", prior="mixture",
+                   prior_components=4, seed=0)
+
+    def make_data(self):
+        return digits(binarize=None)
+
+
+@pytest.fixture(scope="module")
+def trained_vae():
+    keras.utils.set_random_seed(0)
+    model = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(digits(), epochs=15, verbose=0)
+    return model
+
+
+def test_default_architecture_is_the_tutorials():
+    model = VAE()
+    enc = [(type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
+           for layer in model.encoder.layers]
+    dec = [(type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
+           for layer in model.decoder.layers]
+    assert enc == [("Conv2D", 32), ("Conv2D", 64), ("Flatten", None), ("Dense", 4)]
+    assert dec == [("Dense", 7 * 7 * 32), ("Reshape", None), ("Conv2DTranspose", 64),
+                   ("Conv2DTranspose", 32), ("Conv2DTranspose", 1)]
+    assert model.encoder.layers[0].strides == (2, 2) and model.encoder.layers[0].padding == "valid"
+    assert model.decoder.output_shape == (None, 28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, arg",
+    [({"latent_dim": 0}, "latent_dim"), ({"likelihood": "gaussian"}, "likelihood"),
+     ({"prior": "laplace"}, "prior"), ({"event_shape": (30, 30, 1)}, "output_shape"),
+     ({"event_shape": (28, 28)}, "event_shape")],
+)
+def test_bad_constructor_arguments_name_the_argument(kwargs, arg):
+    with pytest.raises(ValueError, match=arg):
+        VAE(**kwargs)
+
+
+def test_kl_term_matches_closed_form_gaussian_kl():
+    model = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+    x, _ = next(iter(digits())), None
+    params = model.encoder(x).numpy()
+    q = model.encode(x)
+    mu, sigma = q.mean().numpy(), q.stddev().numpy()
+    closed = 0.5 * np.sum(mu**2 + sigma**2 - 1.0 - 2 * np.log(sigma), axis=-1)
+    np.testing.assert_allclose(model.elbo_terms(x)["kl"], closed, rtol=1e-4, atol=1e-5)
+    assert params.shape == (64, 4)
+
+
+def test_reconstruction_term_is_bernoulli_cross_entropy():
+    model = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+    x = next(iter(digits()))
+    z = model.encode(x).mean()
+    logits = model.decoder_outputs(z).numpy()
+    xn = x.numpy()
+    cross_entropy = np.sum(np.maximum(logits, 0) - logits * xn + np.log1p(np.exp(-np.abs(logits))),
+                           axis=(1, 2, 3))
+    np.testing.assert_allclose(-model.decode(z).log_prob(x), cross_entropy, rtol=1e-5)
+
+
+def test_mixture_prior_uses_monte_carlo_kl_and_trains_prior():
+    model = VAE(event_shape=(8, 8, 1), latent_dim=2, prior="mixture", prior_components=3, seed=0)
+    q = model.encode(next(iter(digits())))
+    assert not tfgen.distributions.has_analytic_kl(q, model.prior)
+    model.compile()
+    before = model.prior_layer.loc.numpy().copy()
+    model.fit(digits(), epochs=1, steps_per_epoch=5, verbose=0)
+    assert not np.allclose(before, model.prior_layer.loc.numpy())
+
+
+def test_iwae_bound_above_elbo_and_increasing_in_k(trained_vae):
+    x = next(iter(digits(batch_size=200, split="test")))
+    elbo = np.mean([trained_vae.elbo(x).numpy().mean() for _ in range(20)])
+    iw = {k: trained_vae.log_prob(x, num_samples=k, seed=k).numpy().mean() for k in (1, 10, 100)}
+    assert abs(iw[1] - elbo) < 0.5, (iw[1], elbo)  # k = 1 is the ELBO
+    assert iw[1] < iw[10] < iw[100], iw
+    assert iw[100] >= elbo
+
+
+def test_training_improves_test_elbo(trained_vae):
+    untrained = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+    untrained.compile()
+    test = digits(split="test", batch_size=360)
+    before = untrained.evaluate(test, verbose=0, return_dict=True)["elbo"]
+    after = trained_vae.evaluate(test, verbose=0, return_dict=True)
+    assert after["elbo"] > before + 5, (before, after)
+    assert after["kl"] > 0.5  # the latent code is used, not collapsed to the prior
+    np.testing.assert_allclose(after["bits_per_dim"], -after["elbo"] / (64 * math.log(2)), rtol=1e-5)
+
+
+def test_interpolation_endpoints_are_reconstructions(trained_vae):
+    x = next(iter(digits(batch_size=4, split="test")))
+    path = trained_vae.interpolate(x[:2], x[2:], steps=5)
+    assert path.shape == (2, 5, 8, 8, 1)
+    np.testing.assert_allclose(path[:, 0], trained_vae.reconstruct(x[:2]), atol=1e-5)
+    np.testing.assert_allclose(path[:, -1], trained_vae.reconstruct(x[2:]), atol=1e-5)
+    with pytest.raises(ValueError, match="steps"):
+        trained_vae.interpolate(x[0], x[1], steps=1)
+
+
+def test_sample_mean_is_decoder_mean_of_the_same_codes(trained_vae):
+    z = trained_vae.prior.sample(6, seed=tfgen.models.base.seed_pair(4))
+    expected = tf.sigmoid(trained_vae.decoder_outputs(z))
+    np.testing.assert_allclose(trained_vae.sample(6, seed=4, mean=True), expected, atol=1e-6)
+
+
+def test_mixed_bfloat16_policy_trains_with_float32_distributions():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert model.encoder.layers[0].compute_dtype == "bfloat16"
+    assert model.encoder.layers[-1].compute_dtype == "float32"  # distribution params in float32
+    model.compile()
+    logs = model.fit(digits(), epochs=1, steps_per_epoch=3, verbose=0).history
+    assert np.isfinite(logs["loss"][-1])
+    assert model.encode(next(iter(digits()))).dtype == tf.float32
+
+
+MIRRORED = textwrap.dedent("""
+    import os, json
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np, tfgen
+    from tfgen.models.base import DensityModel
+
+    class PixelLogits(DensityModel):  # deterministic loss: isolates the train step's scaling
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.logits = self.add_weight(shape=self.event_shape, initializer="zeros")
+            self.built = True
+        def compute_terms(self, x, labels=None, training=False):
+            nll = -tfgen.distributions.bernoulli_image(self.logits + 0 * x).log_prob(x)
+            return {"loss": nll, "bits_per_dim": nll / (self.num_dims * np.log(2.0))}
+
+    x = next(iter(tfgen.data.load("digits", "train", batch_size=64, binarize="static")))
+
+    def one_step(strategy):
+        with strategy.scope():
+            model = PixelLogits(event_shape=(8, 8, 1))
+            model.compile(optimizer=keras.optimizers.SGD(1.0))
+        loss = model.fit(tf.data.Dataset.from_tensors(x), epochs=1, verbose=0).history["loss"][-1]
+        return model.logits.numpy(), loss
+
+    w1, l1 = one_step(tf.distribute.get_strategy())
+    w2, l2 = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    expected = np.mean(x.numpy(), axis=0) - 0.5  # SGD(1) step from logit 0: mean(x - sigmoid(0))
+    print(json.dumps({"single": float(np.max(np.abs(w1 - expected))),
+                      "mirrored": float(np.max(np.abs(w2 - expected))), "l1": l1, "l2": l2}))
+""")
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_step_matches_single_device():
+    """Gradients are summed over replicas: the per-replica loss must be divided by their number."""
+    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert out.returncode == 0, out.stderr[-3000:]
+    import json
+
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["single"] < 1e-5 and result["mirrored"] < 1e-5, result
+    assert abs(result["l1"] - result["l2"]) < 1e-3, result
