@@ -41,8 +41,8 @@ class WorkdirError(RuntimeError):
 def _recipe_for(preset: presets.Preset, dataset=None, epochs=None, batch_size=None) -> presets.Preset:
     changes = {k: v for k, v in dict(dataset=dataset, epochs=epochs, batch_size=batch_size).items()
                if v is not None}
-    if "dataset" in changes:
-        data.event_shape(changes["dataset"])  # validates the name
+    if "dataset" in changes and changes["dataset"] not in data.DATASETS:
+        raise ValueError(f"dataset must be one of {list(data.DATASETS)}; got {changes['dataset']!r}")
     return preset.with_train(**changes) if changes else preset
 
 

@@ -1,0 +1,103 @@
+"""The `tfgen` CLI end to end on a tiny run, and resume after a kill mid-epoch."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from zoo import cli
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def tfgen(*args, check=True, **kwargs):
+    out = subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True,
+                         env=ENV, timeout=600, **kwargs)
+    if check:
+        assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def epochs_logged(workdir):
+    with open(os.path.join(workdir, "history.csv")) as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_list_shows_presets(capsys):
+    assert cli.main(["list"]) == 0
+    assert "vae_tutorial_fashion_mnist" in capsys.readouterr().out
+
+
+def test_errors_are_clear_and_exit_2(tmp_path, capsys):
+    assert cli.main(["train", "vae_tutorial_fashionmnist", "--workdir", str(tmp_path / "w")]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path)]) == 2
+    assert "not a tfgen work directory" in capsys.readouterr().err
+    assert cli.main(["train", "vae_fast_fashion_mnist", "--dataset", "cifar", "--workdir", str(tmp_path / "x")]) == 2
+    assert "dataset" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_evaluate_sample_export(tmp_path):
+    work = str(tmp_path / "run")
+    out = tfgen("train", "vae_fast_fashion_mnist", "--dataset", "digits", "--epochs", "2",
+                "--batch-size", "64", "--workdir", work, "--verbose", "1")
+    assert "Epoch 2/2" in out.stdout  # Keras' progress output
+    for name in ("model.keras", "metrics.json", "run.json", "history.csv",
+                 "samples/samples_epoch_001.png", "samples/samples_epoch_002.png"):
+        assert os.path.exists(os.path.join(work, name)), name
+    assert os.listdir(os.path.join(work, "logs"))  # TensorBoard (installed with the test extras)
+    metrics = json.load(open(os.path.join(work, "metrics.json")))
+    assert metrics["dataset"] == "digits" and metrics["binarize"] == "static"
+    assert np.isfinite(metrics["test"]["elbo"]) and len(metrics["history"]["val_elbo"]) == 2
+    assert epochs_logged(work) == [0, 1]
+    assert not os.path.exists(os.path.join(work, "backup"))  # finished runs leave no backup
+
+    result = json.loads(tfgen("evaluate", work, "--iwae-samples", "20").stdout)
+    assert result["iwae_nll_k20"] <= -result["elbo"] + 1.0 and result["num_examples"] == 360
+
+    png = str(tmp_path / "grid.png")
+    tfgen("sample", work, "--num-samples", "16", "--out", png)
+    assert Image.open(png).size[0] > 8 * 4
+
+    exported = str(tmp_path / "exported")
+    tfgen("export", work, exported)
+    loaded = tf.saved_model.load(exported)
+    assert loaded.sample(num_samples=tf.constant(3), seed=tf.constant(0)).shape == (3, 8, 8, 1)
+
+    again = tfgen("train", "vae_fast_fashion_mnist", "--workdir", work, check=False)
+    assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run
+
+
+@pytest.mark.slow
+def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
+    work = str(tmp_path / "run")
+    args = ["train", "vae_tutorial_mnist", "--dataset", "digits", "--epochs", "3", "--batch-size", "4",
+            "--workdir", work, "--verbose", "0"]
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *args], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metadata = os.path.join(work, "backup", "training_metadata.json")
+    deadline = time.time() + 300
+    while not os.path.exists(metadata) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the second epoch (360 steps of batch 4), then kill hard
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert os.path.exists(metadata), "the first epoch never finished"
+    assert json.load(open(metadata))["epoch"] == 1
+    assert epochs_logged(work) == [0]
+
+    tfgen("train", "vae_tutorial_mnist", "--workdir", work, "--resume", "--verbose", "0")
+    assert epochs_logged(work) == [0, 1, 2]  # epoch 0 is not trained again
+    model = __import__("keras").models.load_model(os.path.join(work, "model.keras"))
+    assert int(model.optimizer.iterations) == 3 * 360  # optimizer state carried over exactly
+    run = json.load(open(os.path.join(work, "run.json")))
+    assert run["train"]["dataset"] == "digits" and run["train"]["batch_size"] == 4
