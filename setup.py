@@ -19,7 +19,15 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "scikit-learn", "nbclient", "nbformat", "ipykernel", "matplotlib"],
+        "test": [
+            "pytest",
+            "scikit-learn",
+            "scipy",
+            "nbclient",
+            "nbformat",
+            "ipykernel",
+            "matplotlib",
+        ],
         "viz": ["matplotlib", "tensorboard"],
         "data": ["tensorflow-datasets", "importlib_resources"],
     },

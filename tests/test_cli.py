@@ -19,8 +19,14 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 
 def tfgen(*args, check=True, **kwargs):
-    out = subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True,
-                         env=ENV, timeout=600, **kwargs)
+    out = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=600,
+        **kwargs,
+    )
     if check:
         assert out.returncode == 0, out.stderr[-3000:]
     return out
@@ -41,18 +47,48 @@ def test_errors_are_clear_and_exit_2(tmp_path, capsys):
     assert "did you mean" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path)]) == 2
     assert "not a tfgen work directory" in capsys.readouterr().err
-    assert cli.main(["train", "vae_fast_fashion_mnist", "--dataset", "cifar", "--workdir", str(tmp_path / "x")]) == 2
+    assert (
+        cli.main(
+            [
+                "train",
+                "vae_fast_fashion_mnist",
+                "--dataset",
+                "cifar",
+                "--workdir",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "dataset" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_train_evaluate_sample_export(tmp_path):
     work = str(tmp_path / "run")
-    out = tfgen("train", "vae_fast_fashion_mnist", "--dataset", "digits", "--epochs", "2",
-                "--batch-size", "64", "--workdir", work, "--verbose", "1")
+    out = tfgen(
+        "train",
+        "vae_fast_fashion_mnist",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--workdir",
+        work,
+        "--verbose",
+        "1",
+    )
     assert "Epoch 2/2" in out.stdout  # Keras' progress output
-    for name in ("model.keras", "metrics.json", "run.json", "history.csv",
-                 "samples/samples_epoch_001.png", "samples/samples_epoch_002.png"):
+    for name in (
+        "model.keras",
+        "metrics.json",
+        "run.json",
+        "history.csv",
+        "samples/samples_epoch_001.png",
+        "samples/samples_epoch_002.png",
+    ):
         assert os.path.exists(os.path.join(work, name)), name
     assert os.listdir(os.path.join(work, "logs"))  # TensorBoard (installed with the test extras)
     metrics = json.load(open(os.path.join(work, "metrics.json")))
@@ -80,10 +116,26 @@ def test_train_evaluate_sample_export(tmp_path):
 @pytest.mark.slow
 def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
     work = str(tmp_path / "run")
-    args = ["train", "vae_tutorial_mnist", "--dataset", "digits", "--epochs", "3", "--batch-size", "4",
-            "--workdir", work, "--verbose", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", *args], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [
+        "train",
+        "vae_tutorial_mnist",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "4",
+        "--workdir",
+        work,
+        "--verbose",
+        "0",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoo.cli", *args],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     metadata = os.path.join(work, "backup", "training_metadata.json")
     deadline = time.time() + 300
     while not os.path.exists(metadata) and time.time() < deadline and proc.poll() is None:

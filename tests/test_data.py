@@ -8,7 +8,9 @@ import tensorflow as tf
 
 from tfgen import data
 
-HAVE_FASHION = os.path.isdir(data.DEBIAN_DIRS["fashion_mnist"]) or bool(os.environ.get("TFGEN_DATA_DIR"))
+HAVE_FASHION = os.path.isdir(data.DEBIAN_DIRS["fashion_mnist"]) or bool(
+    os.environ.get("TFGEN_DATA_DIR")
+)
 needs_fashion = pytest.mark.skipif(
     not HAVE_FASHION and not os.environ.get("CI"),
     reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist); required in CI",
@@ -63,7 +65,9 @@ def test_shuffle_is_seeded_and_reshuffles_each_epoch():
 
 
 def test_static_binarization_thresholds_at_half():
-    x = np.concatenate([b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="static")])
+    x = np.concatenate(
+        [b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="static")]
+    )
     raw, _ = data.load_arrays("digits", "test")
     np.testing.assert_array_equal(x, (raw / 255.0 > 0.5).astype(np.float32))
 
@@ -78,10 +82,16 @@ def test_dynamic_binarization_resamples_train_and_fixes_test():
     assert abs(e1.mean() - raw.mean() / 255) < 0.01
     again = data.load("digits", "train", batch_size=1437, binarize="dynamic", shuffle=False, seed=0)
     np.testing.assert_array_equal(next(iter(again)).numpy(), e1)  # reproducible from the seed
-    t64 = np.concatenate([b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="dynamic")])
-    t7 = np.concatenate([b.numpy() for b in data.load("digits", "test", batch_size=7, binarize="dynamic")])
+    t64 = np.concatenate(
+        [b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="dynamic")]
+    )
+    t7 = np.concatenate(
+        [b.numpy() for b in data.load("digits", "test", batch_size=7, binarize="dynamic")]
+    )
     np.testing.assert_array_equal(t64, t7)  # one fixed sample, whatever the batching
-    t64b = np.concatenate([b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="dynamic")])
+    t64b = np.concatenate(
+        [b.numpy() for b in data.load("digits", "test", batch_size=64, binarize="dynamic")]
+    )
     np.testing.assert_array_equal(t64, t64b)
 
 
@@ -94,9 +104,13 @@ def test_synthetic_is_deterministic_with_four_classes():
 
 @pytest.mark.parametrize(
     "kwargs, arg",
-    [({"name": "cifar"}, "name"), ({"name": "digits", "split": "valid"}, "split"),
-     ({"name": "digits", "binarize": "otsu"}, "binarize"), ({"name": "digits", "batch_size": 0}, "batch_size"),
-     ({"name": "digits", "scale": (1, -1)}, "scale")],
+    [
+        ({"name": "cifar"}, "name"),
+        ({"name": "digits", "split": "valid"}, "split"),
+        ({"name": "digits", "binarize": "otsu"}, "binarize"),
+        ({"name": "digits", "batch_size": 0}, "batch_size"),
+        ({"name": "digits", "scale": (1, -1)}, "scale"),
+    ],
 )
 def test_bad_arguments_name_the_argument_and_choices(kwargs, arg):
     with pytest.raises(ValueError, match=arg):
@@ -123,7 +137,9 @@ def test_idx_files_from_tfgen_data_dir(tmp_path, monkeypatch):
     header = np.array([0x803, 3, 28, 28], ">u4").tobytes()
     with gzip.open(folder / "t10k-images-idx3-ubyte.gz", "wb") as f:
         f.write(header + images.tobytes())
-    (folder / "t10k-labels-idx1-ubyte").write_bytes(np.array([0x801, 3], ">u4").tobytes() + labels.tobytes())
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(
+        np.array([0x801, 3], ">u4").tobytes() + labels.tobytes()
+    )
     monkeypatch.setenv("TFGEN_DATA_DIR", str(tmp_path))
     data._load_arrays_cached.cache_clear()
     x, y = data.load_arrays("mnist", "test")

@@ -31,7 +31,9 @@ def test_categorical_image_log_prob_and_mean():
     lik = dists.get_likelihood("categorical")
     flat = logits.reshape([2, 3, 3, 256])
     x = levels.astype(np.float32) / 255
-    np.testing.assert_allclose(lik.distribution(flat).log_prob(lik.to_support(x)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        lik.distribution(flat).log_prob(lik.to_support(x)), expected, rtol=1e-5
+    )
     probs = np.exp(log_softmax)
     np.testing.assert_allclose(lik.mean(flat), (probs * np.arange(256) / 255).sum(-1), rtol=1e-5)
     np.testing.assert_allclose(lik.from_support(lik.to_support(x)), x, atol=1e-7)

@@ -12,7 +12,9 @@ from tfgen import metrics
 def test_bits_per_dim_round_trip_and_value():
     assert metrics.nats_to_bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
     nats = np.array([100.0, 250.0])
-    np.testing.assert_allclose(metrics.bits_per_dim_to_nats(metrics.nats_to_bits_per_dim(nats, 784), 784), nats)
+    np.testing.assert_allclose(
+        metrics.bits_per_dim_to_nats(metrics.nats_to_bits_per_dim(nats, 784), 784), nats
+    )
     # 8-bit uniform over 256 levels: exactly 8 bits per dimension
     assert metrics.nats_to_bits_per_dim(784 * math.log(256), 784) == pytest.approx(8.0)
 
@@ -29,7 +31,9 @@ def test_frechet_distance_closed_forms():
     # diagonal covariances: |dmu|^2 + sum (sqrt(a) - sqrt(b))^2
     a, b = np.array([1.0, 4.0]), np.array([9.0, 1.0])
     expected = 2.0**2 + (1 - 3) ** 2 + (2 - 1) ** 2
-    assert metrics.frechet_distance([0, 0], np.diag(a), [2, 0], np.diag(b)) == pytest.approx(expected)
+    assert metrics.frechet_distance([0, 0], np.diag(a), [2, 0], np.diag(b)) == pytest.approx(
+        expected
+    )
 
 
 def test_gaussian_statistics_shapes_and_errors():

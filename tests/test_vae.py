@@ -39,8 +39,14 @@ class TestVAECategoricalMixturePrior(TestVAE):
     sample_support = "levels"
 
     def make_model(self):
-        return VAE(event_shape=(8, 8, 1), latent_dim=3, likelihood="categorical", prior="mixture",
-                   prior_components=4, seed=0)
+        return VAE(
+            event_shape=(8, 8, 1),
+            latent_dim=3,
+            likelihood="categorical",
+            prior="mixture",
+            prior_components=4,
+            seed=0,
+        )
 
     def make_data(self):
         return digits(binarize=None)
@@ -57,22 +63,35 @@ def trained_vae():
 
 def test_default_architecture_is_the_tutorials():
     model = VAE()
-    enc = [(type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
-           for layer in model.encoder.layers]
-    dec = [(type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
-           for layer in model.decoder.layers]
+    enc = [
+        (type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
+        for layer in model.encoder.layers
+    ]
+    dec = [
+        (type(layer).__name__, getattr(layer, "filters", getattr(layer, "units", None)))
+        for layer in model.decoder.layers
+    ]
     assert enc == [("Conv2D", 32), ("Conv2D", 64), ("Flatten", None), ("Dense", 4)]
-    assert dec == [("Dense", 7 * 7 * 32), ("Reshape", None), ("Conv2DTranspose", 64),
-                   ("Conv2DTranspose", 32), ("Conv2DTranspose", 1)]
+    assert dec == [
+        ("Dense", 7 * 7 * 32),
+        ("Reshape", None),
+        ("Conv2DTranspose", 64),
+        ("Conv2DTranspose", 32),
+        ("Conv2DTranspose", 1),
+    ]
     assert model.encoder.layers[0].strides == (2, 2) and model.encoder.layers[0].padding == "valid"
     assert model.decoder.output_shape == (None, 28, 28, 1)
 
 
 @pytest.mark.parametrize(
     "kwargs, arg",
-    [({"latent_dim": 0}, "latent_dim"), ({"likelihood": "gaussian"}, "likelihood"),
-     ({"prior": "laplace"}, "prior"), ({"event_shape": (30, 30, 1)}, "output_shape"),
-     ({"event_shape": (28, 28)}, "event_shape")],
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"likelihood": "gaussian"}, "likelihood"),
+        ({"prior": "laplace"}, "prior"),
+        ({"event_shape": (30, 30, 1)}, "output_shape"),
+        ({"event_shape": (28, 28)}, "event_shape"),
+    ],
 )
 def test_bad_constructor_arguments_name_the_argument(kwargs, arg):
     with pytest.raises(ValueError, match=arg):
@@ -96,8 +115,9 @@ def test_reconstruction_term_is_bernoulli_cross_entropy():
     z = model.encode(x).mean()
     logits = model.decoder_outputs(z).numpy()
     xn = x.numpy()
-    cross_entropy = np.sum(np.maximum(logits, 0) - logits * xn + np.log1p(np.exp(-np.abs(logits))),
-                           axis=(1, 2, 3))
+    cross_entropy = np.sum(
+        np.maximum(logits, 0) - logits * xn + np.log1p(np.exp(-np.abs(logits))), axis=(1, 2, 3)
+    )
     np.testing.assert_allclose(-model.decode(z).log_prob(x), cross_entropy, rtol=1e-5)
 
 
@@ -128,7 +148,9 @@ def test_training_improves_test_elbo(trained_vae):
     after = trained_vae.evaluate(test, verbose=0, return_dict=True)
     assert after["elbo"] > before + 5, (before, after)
     assert after["kl"] > 0.5  # the latent code is used, not collapsed to the prior
-    np.testing.assert_allclose(after["bits_per_dim"], -after["elbo"] / (64 * math.log(2)), rtol=1e-5)
+    np.testing.assert_allclose(
+        after["bits_per_dim"], -after["elbo"] / (64 * math.log(2)), rtol=1e-5
+    )
 
 
 def test_interpolation_endpoints_are_reconstructions(trained_vae):
@@ -199,8 +221,13 @@ MIRRORED = textwrap.dedent("""
 @pytest.mark.slow
 def test_mirrored_strategy_step_matches_single_device():
     """Gradients are summed over replicas: the per-replica loss must be divided by their number."""
-    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", MIRRORED],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     import json
 

@@ -9,7 +9,9 @@ from tfgen.models import VAE
 
 def test_presets_listed_and_named_by_convention():
     names = zoo.list_presets()
-    assert {"vae_tutorial_mnist", "vae_tutorial_fashion_mnist", "vae_fast_fashion_mnist"} <= set(names)
+    assert {"vae_tutorial_mnist", "vae_tutorial_fashion_mnist", "vae_fast_fashion_mnist"} <= set(
+        names
+    )
     for name in names:
         preset = zoo.get(name)
         assert name.endswith(preset.train.dataset) and preset.description
@@ -20,7 +22,13 @@ def test_tutorial_presets_are_the_exact_tutorial_recipe(name):
     preset = zoo.get(name)
     assert preset.model["latent_dim"] == 2 and preset.model["likelihood"] == "bernoulli"
     t = preset.train
-    assert (t.batch_size, t.learning_rate, t.epochs, t.binarize, t.schedule) == (32, 1e-4, 10, "static", None)
+    assert (t.batch_size, t.learning_rate, t.epochs, t.binarize, t.schedule) == (
+        32,
+        1e-4,
+        10,
+        "static",
+        None,
+    )
 
 
 def test_fast_preset_keeps_network_and_protocol():

@@ -12,8 +12,12 @@ import tensorflow as tf
 from PIL import Image
 
 
-def image_grid(images, ncols: int | None = None, value_range: Sequence[float] = (0.0, 1.0), pad: int = 1):
-    """Tiles ``[N, H, W, C]`` images into one uint8 ``[rows*(H+pad)+pad, cols*(W+pad)+pad, C]`` array.
+def image_grid(
+    images, ncols: int | None = None, value_range: Sequence[float] = (0.0, 1.0), pad: int = 1
+):
+    """Tiles ``[N, H, W, C]`` images into one uint8 grid image.
+
+    The grid has shape ``[rows*(H+pad)+pad, cols*(W+pad)+pad, C]``.
 
     Args:
         images: array-like of images (C is 1 or 3).
@@ -41,8 +45,10 @@ def image_grid(images, ncols: int | None = None, value_range: Sequence[float] = 
     return np.round(grid * 255).astype(np.uint8)
 
 
-def save_image_grid(images, path: str, ncols: int | None = None, value_range=(0.0, 1.0), scale: int = 2) -> str:
-    """Writes :func:`image_grid` of ``images`` as a PNG (upscaled ``scale`` times) and returns ``path``.
+def save_image_grid(
+    images, path: str, ncols: int | None = None, value_range=(0.0, 1.0), scale: int = 2
+) -> str:
+    """Writes :func:`image_grid` of ``images`` as a PNG, upscaled ``scale`` times; returns ``path``.
 
     Example:
         >>> import tempfile
@@ -78,17 +84,27 @@ class SampleGrid(keras.callbacks.Callback):
         >>> cb = SampleGrid("/tmp/grids", num_samples=16, mean=True)
     """
 
-    def __init__(self, directory: str, num_samples: int = 64, seed: int = 0, log_dir: str | None = None,
-                 value_range=(0.0, 1.0), **sample_kwargs):
+    def __init__(
+        self,
+        directory: str,
+        num_samples: int = 64,
+        seed: int = 0,
+        log_dir: str | None = None,
+        value_range=(0.0, 1.0),
+        **sample_kwargs,
+    ):
         super().__init__()
         self.directory, self.num_samples, self.seed = directory, num_samples, seed
         self.log_dir, self.value_range, self.sample_kwargs = log_dir, value_range, sample_kwargs
         self.last_path: str | None = None
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        images = np.asarray(self.model.sample(self.num_samples, seed=self.seed, **self.sample_kwargs))
+        images = np.asarray(
+            self.model.sample(self.num_samples, seed=self.seed, **self.sample_kwargs)
+        )
         self.last_path = save_image_grid(
-            images, os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png"),
+            images,
+            os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png"),
             value_range=self.value_range,
         )
         if self.log_dir:

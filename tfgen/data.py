@@ -31,7 +31,10 @@ import tensorflow as tf
 DATASETS = ("fashion_mnist", "mnist", "digits", "synthetic")
 SPLITS = ("train", "test")
 BINARIZE = (None, "static", "dynamic")
-DEBIAN_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist", "mnist": "/usr/share/datasets/mnist"}
+DEBIAN_DIRS = {
+    "fashion_mnist": "/usr/share/datasets/fashion-mnist",
+    "mnist": "/usr/share/datasets/mnist",
+}
 _IDX_FILES = {"train": "train-{}-idx{}-ubyte", "test": "t10k-{}-idx{}-ubyte"}
 _DIGITS_TRAIN = 1437
 FASHION_MNIST_CLASSES = (
@@ -108,7 +111,9 @@ def _missing(name: str) -> DatasetNotFoundError:
     hints = [f"put the IDX files in $TFGEN_DATA_DIR (or $TFGEN_DATA_DIR/{name})"]
     if apt:
         hints.insert(0, f"`apt-get install {apt}` (files in {DEBIAN_DIRS[name]})")
-    hints.append("or `pip install tfgen[data]` with network access so tensorflow-datasets can fetch it")
+    hints.append(
+        "or `pip install tfgen[data]` with network access so tensorflow-datasets can fetch it"
+    )
     return DatasetNotFoundError(f"dataset {name!r} not found offline; " + ", ".join(hints))
 
 

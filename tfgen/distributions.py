@@ -67,7 +67,8 @@ def categorical_image(logits: tf.Tensor, event_ndims: int = 3) -> tfd.Distributi
         -22.1807
     """
     return tfd.Independent(
-        tfd.Categorical(logits=_f32(logits), dtype=tf.float32), reinterpreted_batch_ndims=event_ndims
+        tfd.Categorical(logits=_f32(logits), dtype=tf.float32),
+        reinterpreted_batch_ndims=event_ndims,
     )
 
 

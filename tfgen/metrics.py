@@ -1,4 +1,4 @@
-"""Unit conversions and evaluation metrics: nats <-> bits/dim, IWAE bookkeeping, Frechet distance."""
+"""Unit conversions and evaluation metrics: nats <-> bits/dim, IWAE averaging, Frechet distance."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list presets")
     tr = sub.add_parser("train", help="train a preset in a work directory")
     tr.add_argument("preset")
-    tr.add_argument("--dataset", help="train on another dataset (fashion_mnist, mnist, digits, synthetic)")
+    tr.add_argument(
+        "--dataset", help="train on another dataset (fashion_mnist, mnist, digits, synthetic)"
+    )
     tr.add_argument("--epochs", type=_positive_int)
     tr.add_argument("--batch-size", type=_positive_int)
     tr.add_argument("--workdir", help="output directory (default runs/PRESET)")
@@ -40,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="test metrics of a trained work directory")
     ev.add_argument("workdir")
     ev.add_argument("--iwae-samples", type=int, default=0, help="also estimate NLL with k samples")
-    ev.add_argument("--max-examples", type=_positive_int, help="evaluate on the first N test images")
+    ev.add_argument(
+        "--max-examples", type=_positive_int, help="evaluate on the first N test images"
+    )
     sa = sub.add_parser("sample", help="write a PNG grid of samples")
     sa.add_argument("workdir")
     sa.add_argument("--num-samples", type=_positive_int, default=64)
@@ -66,11 +70,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:34s} {p.model_class:6s} {p.train.dataset:14s} {p.description}")
         elif args.command == "train":
             workdir = args.workdir or os.path.join("runs", args.preset)
-            metrics = runner.train(args.preset, workdir, dataset=args.dataset, epochs=args.epochs,
-                                   batch_size=args.batch_size, resume=args.resume, verbose=args.verbose)
+            metrics = runner.train(
+                args.preset,
+                workdir,
+                dataset=args.dataset,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                resume=args.resume,
+                verbose=args.verbose,
+            )
             print(json.dumps({"workdir": workdir, "test": metrics["test"]}, indent=2))
         elif args.command == "evaluate":
-            print(json.dumps(runner.evaluate(args.workdir, args.iwae_samples, args.max_examples), indent=2))
+            print(
+                json.dumps(
+                    runner.evaluate(args.workdir, args.iwae_samples, args.max_examples), indent=2
+                )
+            )
         elif args.command == "sample":
             print(runner.sample(args.workdir, args.num_samples, args.out, seed=args.seed))
         elif args.command == "export":

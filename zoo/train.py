@@ -38,11 +38,18 @@ class WorkdirError(RuntimeError):
     """A work directory that cannot be used as asked (exists without resume, or missing)."""
 
 
-def _recipe_for(preset: presets.Preset, dataset=None, epochs=None, batch_size=None) -> presets.Preset:
-    changes = {k: v for k, v in dict(dataset=dataset, epochs=epochs, batch_size=batch_size).items()
-               if v is not None}
+def _recipe_for(
+    preset: presets.Preset, dataset=None, epochs=None, batch_size=None
+) -> presets.Preset:
+    changes = {
+        k: v
+        for k, v in dict(dataset=dataset, epochs=epochs, batch_size=batch_size).items()
+        if v is not None
+    }
     if "dataset" in changes and changes["dataset"] not in data.DATASETS:
-        raise ValueError(f"dataset must be one of {list(data.DATASETS)}; got {changes['dataset']!r}")
+        raise ValueError(
+            f"dataset must be one of {list(data.DATASETS)}; got {changes['dataset']!r}"
+        )
     return preset.with_train(**changes) if changes else preset
 
 
@@ -56,7 +63,9 @@ def _datasets(recipe: presets.TrainRecipe):
 def _read_run(workdir: str) -> dict:
     path = os.path.join(workdir, RUN_FILE)
     if not os.path.isfile(path):
-        raise WorkdirError(f"{workdir!r} is not a tfgen work directory (no {RUN_FILE}); run `tfgen train`")
+        raise WorkdirError(
+            f"{workdir!r} is not a tfgen work directory (no {RUN_FILE}); run `tfgen train`"
+        )
     with open(path) as f:
         return json.load(f)
 
@@ -112,7 +121,8 @@ def train(
     else:
         if os.path.exists(run_path):
             raise WorkdirError(
-                f"{workdir!r} already holds a run; pass --resume to continue it or choose a new --workdir"
+                f"{workdir!r} already holds a run; pass --resume to continue it "
+                "or choose a new --workdir"
             )
         preset = _recipe_for(presets.get(preset_name), dataset, epochs, batch_size)
     recipe = preset.train
@@ -127,14 +137,21 @@ def train(
         keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
         keras.callbacks.CSVLogger(os.path.join(workdir, "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, MODEL_FILE)),
-        tfgen_callbacks.SampleGrid(os.path.join(workdir, "samples"), 64, seed=0, log_dir=log_dir,
-                                   **preset.sample_kwargs),
+        tfgen_callbacks.SampleGrid(
+            os.path.join(workdir, "samples"), 64, seed=0, log_dir=log_dir, **preset.sample_kwargs
+        ),
     ]
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     start = time.perf_counter()
-    model.fit(train_ds, epochs=recipe.epochs, validation_data=test_ds, callbacks=callbacks,
-              verbose=verbose, shuffle=False)
+    model.fit(
+        train_ds,
+        epochs=recipe.epochs,
+        validation_data=test_ds,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,
+    )
     seconds = time.perf_counter() - start
     model.save(os.path.join(workdir, MODEL_FILE))
     test = model.evaluate(test_ds, verbose=0, return_dict=True)
@@ -152,11 +169,13 @@ def train(
 
 
 def load(workdir: str) -> keras.Model:
-    """The trained model of a work directory (``model.keras``, compiled, optimizer state included)."""
+    """The model of a work directory (``model.keras``: compiled, with its optimizer state)."""
     _read_run(workdir)
     path = os.path.join(workdir, MODEL_FILE)
     if not os.path.isfile(path):
-        raise WorkdirError(f"{workdir!r} has no {MODEL_FILE} yet: training has not finished an epoch")
+        raise WorkdirError(
+            f"{workdir!r} has no {MODEL_FILE} yet: training has not finished an epoch"
+        )
     return keras.models.load_model(path)
 
 

@@ -83,7 +83,5 @@ def conv_decoder(
         keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")
         for f in filters
     ]
-    layers.append(
-        keras.layers.Conv2DTranspose(channels, 3, padding="same", dtype=_output_dtype())
-    )
+    layers.append(keras.layers.Conv2DTranspose(channels, 3, padding="same", dtype=_output_dtype()))
     return keras.Sequential(layers, name=name)

@@ -66,7 +66,9 @@ class LatentPrior(keras.layers.Layer):
             if latent_dim > 1:
                 loc[:, 1] = radius * np.sin(angles)
             raw = math.log(math.expm1(scale))
-            self.logits = self.add_weight(shape=(num_components,), initializer="zeros", name="logits")
+            self.logits = self.add_weight(
+                shape=(num_components,), initializer="zeros", name="logits"
+            )
             self.loc = self.add_weight(
                 shape=loc.shape, initializer=keras.initializers.Constant(loc), name="loc"
             )

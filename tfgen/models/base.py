@@ -164,7 +164,9 @@ class GenerativeModel(keras.Model):
         if labels.shape.rank != 1:
             raise ValueError(f"labels must have shape [N]; got shape {labels.shape}")
         if isinstance(num, int) and labels.shape[0] is not None and labels.shape[0] != num:
-            raise ValueError(f"labels must have {num} entries (one per example); got {labels.shape[0]}")
+            raise ValueError(
+                f"labels must have {num} entries (one per example); got {labels.shape[0]}"
+            )
         labels = tf.cast(labels, tf.int32)
         if tf.executing_eagerly():
             values = labels.numpy()
@@ -183,7 +185,9 @@ class GenerativeModel(keras.Model):
         if tf.is_tensor(num):
             checks.append(
                 tf.debugging.assert_equal(
-                    tf.size(labels), tf.cast(num, tf.int32), message="labels must have num_samples entries"
+                    tf.size(labels),
+                    tf.cast(num, tf.int32),
+                    message="labels must have num_samples entries",
                 )
             )
         with tf.control_dependencies(checks):
@@ -191,7 +195,7 @@ class GenerativeModel(keras.Model):
 
     # ----------------------------------------------------------------------------- public API
     def sample(self, num_samples: int, seed: int | None = None, labels=None) -> tf.Tensor:
-        """Draws ``num_samples`` images ``[num_samples, H, W, C]``; reproducible for a given seed."""
+        """Draws ``num_samples`` images ``[num_samples, H, W, C]``, reproducible for a seed."""
         raise NotImplementedError
 
     def _check_num_samples(self, num_samples):
@@ -225,7 +229,7 @@ class DensityModel(GenerativeModel):
         return list(self._trackers.values())
 
     def compute_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
-        """Per-example ``[batch]`` float32 tensors keyed by ``metric_names`` (``"loss"`` minimised)."""
+        """``[batch]`` float32 tensors keyed by ``metric_names``; ``"loss"`` is minimised."""
         raise NotImplementedError
 
     def log_prob(self, x, labels=None) -> tf.Tensor:
@@ -233,7 +237,7 @@ class DensityModel(GenerativeModel):
         raise NotImplementedError
 
     def bits_per_dim(self, x, labels=None, **kwargs) -> tf.Tensor:
-        """``-log p(x) / (D ln 2)`` per example: the negative log-likelihood in bits per dimension."""
+        """``-log p(x) / (D ln 2)`` per example: negative log-likelihood in bits per dimension."""
         return -self.log_prob(x, labels, **kwargs) / (self.num_dims * math.log(2.0))
 
     def _mean_loss(self, terms) -> tf.Tensor:
@@ -245,7 +249,9 @@ class DensityModel(GenerativeModel):
     def _update_trackers(self, terms, loss) -> dict[str, tf.Tensor]:
         for name, tracker in self._trackers.items():
             if name == "loss":  # weighted by batch size, like the per-example terms
-                tracker.update_state(loss, sample_weight=tf.cast(tf.shape(terms["loss"])[0], loss.dtype))
+                tracker.update_state(
+                    loss, sample_weight=tf.cast(tf.shape(terms["loss"])[0], loss.dtype)
+                )
             else:
                 tracker.update_state(terms[name])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
@@ -265,6 +271,11 @@ class DensityModel(GenerativeModel):
         x, labels = self._unpack_data(data)
         terms = self.compute_terms(x, labels, training=False)
         return self._update_trackers(terms, self._mean_loss(terms))
+
+
+def _tile(t, n: int):
+    """Repeats ``t`` ``n`` times along axis 0 (None stays None)."""
+    return None if t is None else tf.tile(t, [n] + [1] * (t.shape.rank - 1))
 
 
 class LatentVariableMixin:
@@ -307,7 +318,7 @@ class LatentVariableMixin:
         return self.elbo_terms(x, labels, training=training)
 
     def elbo(self, x, labels=None) -> tf.Tensor:
-        """Single-sample evidence lower bound ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, ``[batch]``."""
+        """Single-sample ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))`` per example, ``[batch]``."""
         return self.elbo_terms(x, self.check_labels(labels), training=False)["elbo"]
 
     def log_prob(self, x, labels=None, num_samples: int = 100, seed=None, chunk_size: int = 64):
@@ -339,8 +350,7 @@ class LatentVariableMixin:
             n = min(int(chunk_size), int(num_samples) - start)
             z = q.sample(n, seed=seed + start)  # [n, B, D]
             flat_z = tf.reshape(z, [-1, z.shape[-1]])
-            tiled = lambda t: None if t is None else tf.tile(t, [n] + [1] * (t.shape.rank - 1))
-            log_px = self.decode(flat_z, tiled(labels)).log_prob(tiled(target))
+            log_px = self.decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
             log_px = tf.reshape(log_px, [n, -1])
             log_w.append(log_px + self.prior.log_prob(z) - q.log_prob(z))
         log_w = tf.concat(log_w, axis=0)

@@ -1,4 +1,4 @@
-"""Variational autoencoder (Kingma & Welling 2014) with the TF2 convolutional-VAE tutorial's networks."""
+"""Variational autoencoder (Kingma & Welling 2014) with the TF2 conv-VAE tutorial's networks."""
 
 from __future__ import annotations
 

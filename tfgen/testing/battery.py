@@ -77,7 +77,9 @@ class GenerativeModelBattery:
         model = self.make_model()
         config = model.get_config()
         params = set(inspect.signature(type(model).__init__).parameters) - {"self", "kwargs"}
-        assert params <= set(config), f"constructor arguments missing from config: {params - set(config)}"
+        assert params <= set(config), (
+            f"constructor arguments missing from config: {params - set(config)}"
+        )
         for name in params:
             assert hasattr(model, name), f"constructor argument {name!r} is not an attribute"
         clone = type(model).from_config(config)
@@ -98,7 +100,10 @@ class GenerativeModelBattery:
         logs = {k: v[-1] for k, v in history.history.items()}
         assert set(self.expected_metrics) <= set(logs), logs
         assert all(np.isfinite(v) for v in logs.values()), logs
-        changed = [not np.allclose(b, w.numpy()) for b, w in zip(before, model.trainable_weights)]
+        changed = [
+            not np.allclose(b, w.numpy())
+            for b, w in zip(before, model.trainable_weights, strict=True)
+        ]
         assert sum(changed) >= 0.5 * len(changed), f"{sum(changed)}/{len(changed)} weights changed"
 
     def test_evaluate_and_predict(self):
@@ -154,7 +159,9 @@ class GenerativeModelBattery:
         x, labels = self.batch()
         eager = model.log_prob(x, labels, **self.log_prob_kwargs)
         assert tuple(eager.shape) == (x.shape[0],) and np.all(np.isfinite(eager))
-        graph = tf.function(lambda x, labels: model.log_prob(x, labels, **self.log_prob_kwargs))(x, labels)
+        graph = tf.function(lambda x, labels: model.log_prob(x, labels, **self.log_prob_kwargs))(
+            x, labels
+        )
         np.testing.assert_allclose(eager, graph, rtol=1e-4, atol=1e-3)
         bpd = model.bits_per_dim(x, labels, **self.log_prob_kwargs)
         np.testing.assert_allclose(bpd, -eager / (model.num_dims * np.log(2.0)), rtol=1e-4)
@@ -188,8 +195,9 @@ class GenerativeModelBattery:
         for a, b in zip(model.weights, loaded.weights, strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
         labels = self.sample_labels(model, 5)
-        np.testing.assert_array_equal(model.sample(5, seed=3, labels=labels),
-                                      loaded.sample(5, seed=3, labels=labels))
+        np.testing.assert_array_equal(
+            model.sample(5, seed=3, labels=labels), loaded.sample(5, seed=3, labels=labels)
+        )
         assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 2
         for a, b in zip(model.optimizer.variables, loaded.optimizer.variables, strict=True):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
