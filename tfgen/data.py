@@ -173,7 +173,7 @@ def load_arrays(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray
     Example:
         >>> x, y = load_arrays("digits", "test")
         >>> x.shape, x.dtype, y[:3].tolist()
-        ((360, 8, 8, 1), dtype('uint8'), [8, 9, 8])
+        ((360, 8, 8, 1), dtype('uint8'), [2, 3, 4])
     """
     _check_choice("name", name, DATASETS)
     _check_choice("split", split, SPLITS)

@@ -87,7 +87,7 @@ def gaussian_posterior(params: tf.Tensor) -> tfd.Distribution:
 
     Example:
         >>> q = gaussian_posterior(tf.zeros([3, 4]))
-        >>> q.event_shape.as_list(), float(q.stddev()[0, 0])
+        >>> q.event_shape.as_list(), round(float(q.stddev()[0, 0]), 4)
         ([2], 1.0001)
     """
     loc, raw_scale = tf.split(_f32(params), 2, axis=-1)

@@ -185,7 +185,7 @@ def build(name: str | Preset, **overrides) -> keras.Model:
 
     Example:
         >>> vae = build("vae_tutorial_fashion_mnist")
-        >>> type(vae).__name__, float(vae.optimizer.learning_rate)
+        >>> type(vae).__name__, round(float(vae.optimizer.learning_rate), 6)
         ('VAE', 0.0001)
     """
     import inspect
