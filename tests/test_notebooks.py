@@ -14,13 +14,11 @@ import json
 import sys
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
-from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "colab").glob("*.ipynb"))
@@ -55,10 +53,12 @@ def kernel_specs(tmp_path_factory) -> KernelSpecManager:
 
 
 @pytest.fixture
-def tiny_env(monkeypatch):
-    """The kernel inherits this environment: tiny mode, no display, no backend preset."""
+def tiny_env(monkeypatch, tmp_path):
+    """The kernel inherits this environment: tiny mode, no display, no matplotlib backend preset,
+    and an empty IPython profile (no user startup scripts)."""
     monkeypatch.setenv("TFGEN_NOTEBOOK_TINY", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"):
         monkeypatch.delenv(name, raising=False)
 

@@ -1,4 +1,4 @@
-"""Time to quality: the TF2 convolutional-VAE tutorial's loop vs the ``vae_fast_fashion_mnist`` preset.
+"""Time to quality: the TF2 convolutional-VAE tutorial's loop vs ``vae_fast_fashion_mnist``.
 
 Both train the tutorial's network (latent 2) on statically binarized Fashion-MNIST in one process,
 interleaved in short slices (a slice of one, then a slice of the other) so that machine noise hits
@@ -27,7 +27,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import time
 
@@ -103,7 +102,7 @@ def train_step(model, x, optimizer):
     with tf.GradientTape() as tape:
         loss = compute_loss(model, x)
     gradients = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))  # noqa: B905
 
 
 def preprocess_images(images):
@@ -112,27 +111,26 @@ def preprocess_images(images):
 
 
 # ------------------------------------------------------------- the two contestants
-@dataclasses.dataclass
 class Contestant:
-    """Training time, images and test-ELBO checkpoints ``(seconds, images, elbo)`` of one method."""
+    """Training clock, images seen and test-ELBO checkpoints ``(seconds, images, elbo)``."""
 
-    name: str
-    seconds: float = 0.0
-    images: int = 0
-    done: bool = False
-    curve: list[tuple[float, int, float]] = dataclasses.field(default_factory=list)
+    def __init__(self, name: str):
+        self.name, self.seconds, self.images = name, 0.0, 0
+        self.curve: list[tuple[float, int, float]] = []
+        self._started = 0.0
 
-    def timed(self, train_fn, images: int) -> None:
-        """Runs ``train_fn()`` and adds its wall time and ``images`` to the totals."""
-        start = time.perf_counter()
-        train_fn()
-        self.seconds += time.perf_counter() - start
+    def start(self) -> None:
+        self._started = time.perf_counter()
+
+    def stop(self, images: int) -> None:
+        self.seconds += time.perf_counter() - self._started
         self.images += images
 
     def checkpoint(self, elbo: float) -> None:
         self.curve.append((self.seconds, self.images, elbo))
-        rate = self.images / max(self.seconds, 1e-9)
-        print(f"{self.name:9s}{self.seconds:9.1f}{self.images:10d}{rate:9.0f}{elbo:11.2f}", flush=True)
+        rate = self.images / self.seconds
+        row = f"{self.name:9s}{self.seconds:9.1f}{self.images:10d}{rate:9.0f}{elbo:11.2f}"
+        print(row, flush=True)
 
     def time_to(self, elbo: float) -> float | None:
         """Training seconds at the first checkpoint with test ELBO >= ``elbo`` (None if never)."""
@@ -140,7 +138,7 @@ class Contestant:
 
 
 class Tutorial(Contestant):
-    """The tutorial's loop, run ``slice_steps`` batches at a time; evaluated after every epoch."""
+    """The tutorial's loop, ``slice_steps`` batches at a time; evaluated after every epoch."""
 
     batch_size = 32
 
@@ -155,60 +153,106 @@ class Tutorial(Contestant):
             tf.data.Dataset.from_tensor_slices(test_images).shuffle(10000).batch(self.batch_size)
         )
         self.model, self.optimizer = CVAE(latent_dim=2), tf.keras.optimizers.Adam(1e-4)
-        self.epochs, self.epoch = epochs, 0
+        self.epochs, self.epoch, self.step = epochs, 0, 0
         self.steps_per_epoch = math.ceil(len(train_images) / self.batch_size)
         self.slice_steps = max(1, slice_images // self.batch_size)
-        self.step_in_epoch, self.iterator = 0, iter(self.train_dataset)
+        self.iterator = iter(self.train_dataset)
+
+    @property
+    def done(self) -> bool:
+        return self.epoch == self.epochs
+
+    def evaluate(self) -> float:
+        """The tutorial's test ELBO: ``-mean(compute_loss)`` over the test batches."""
+        loss = tf.keras.metrics.Mean()
+        for test_x in self.test_dataset:
+            loss(compute_loss(self.model, test_x))
+        return -float(loss.result())
 
     def train_slice(self) -> None:
-        steps = min(self.slice_steps, self.steps_per_epoch - self.step_in_epoch)
+        """The tutorial's ``for train_x in train_dataset: train_step(...)``, one slice of it."""
+        if self.done:
+            return
+        steps = min(self.slice_steps, self.steps_per_epoch - self.step)
+        self.start()
+        for _ in range(steps):
+            train_step(self.model, next(self.iterator), self.optimizer)
+        self.stop(steps * self.batch_size)
+        self.step += steps
+        if self.step == self.steps_per_epoch:
+            self.epoch, self.step, self.iterator = self.epoch + 1, 0, iter(self.train_dataset)
+            self.checkpoint(self.evaluate())
 
-        def loop():  # the tutorial's `for train_x in train_dataset: train_step(...)`, in slices
-            for _ in range(steps):
-                train_step(self.model, next(self.iterator), self.optimizer)
 
-        self.timed(loop, steps * self.batch_size)
-        self.step_in_epoch += steps
-        if self.step_in_epoch == self.steps_per_epoch:
-            self.epoch, self.step_in_epoch = self.epoch + 1, 0
-            self.iterator = iter(self.train_dataset)
-            loss = tf.keras.metrics.Mean()
-            for test_x in self.test_dataset:
-                loss(compute_loss(self.model, test_x))
-            self.checkpoint(-float(loss.result()))
-            self.done = self.epoch == self.epochs
+def nearest_divisor(total: int, target: float, multiple: int) -> int:
+    """The divisor of ``total``, a multiple of ``multiple``, nearest ``target`` (on a log scale).
+
+    Raises:
+        ValueError: naming ``multiple`` when no multiple of it divides ``total``.
+    """
+    divisors = [d for d in range(multiple, total + 1, multiple) if total % d == 0]
+    if not divisors:
+        raise ValueError(f"steps_per_execution={multiple} divides no slice of {total} steps")
+    return min(divisors, key=lambda d: abs(math.log(d / target)))
 
 
 class Preset(Contestant):
-    """The preset through ``model.fit``, ``slice_steps`` batches per call; evaluated every slice."""
+    """The preset trained by one ``model.fit`` whose "epochs" are slices; evaluated every slice.
+
+    ``fit(train.repeat(), epochs=num_slices, steps_per_epoch=slice_steps)`` runs exactly the
+    recipe's ``epochs`` passes over the data (``slice_steps`` divides them) with its schedule; a
+    callback stops the clock at the end of each slice, evaluates, runs the other contestant's
+    slice and restarts the clock.
+    """
 
     def __init__(self, slice_images: int):
         super().__init__("preset")
         self.recipe = recipe = zoo.get(PRESET).train
         self.model = zoo.build(PRESET)
-        load = dict(binarize=recipe.binarize, seed=recipe.seed)
-        self.train_data = data.load(recipe.dataset, "train", batch_size=recipe.batch_size, **load)
-        self.test_data = data.load(recipe.dataset, "test", batch_size=recipe.eval_batch_size, **load)
-        self.steps_left = recipe.epochs * steps_per_epoch(recipe)
-        per_call = recipe.steps_per_execution
-        self.slice_steps = max(1, round(slice_images / recipe.batch_size / per_call)) * per_call
-        self.slices = 0
+        load = dict(name=recipe.dataset, binarize=recipe.binarize, seed=recipe.seed)
+        self.train_data = data.load(split="train", batch_size=recipe.batch_size, **load)
+        self.test_data = data.load(split="test", batch_size=recipe.eval_batch_size, **load)
+        self.epoch_steps = steps_per_epoch(recipe)
+        total = recipe.epochs * self.epoch_steps
+        target = slice_images / recipe.batch_size
+        self.slice_steps = nearest_divisor(total, target, recipe.steps_per_execution)
+        self.num_slices = total // self.slice_steps
 
-    def train_slice(self) -> None:
-        steps = min(self.slice_steps, self.steps_left)
-        fit = lambda: self.model.fit(  # noqa: E731
-            self.train_data, epochs=self.slices + 1, initial_epoch=self.slices,
-            steps_per_epoch=steps, verbose=0,
-        )  # fmt: skip
-        self.timed(fit, steps * self.recipe.batch_size)
-        self.slices, self.steps_left = self.slices + 1, self.steps_left - steps
-        self.checkpoint(self.model.evaluate(self.test_data, verbose=0, return_dict=True)["elbo"])
-        self.done = self.steps_left == 0
+    def images_in(self, first: int, last: int) -> int:
+        """Images in steps ``[first, last)``: full batches but the last of each epoch."""
+        epoch_images = len(data.load_arrays(self.recipe.dataset, "train")[0])
+        full = self.recipe.batch_size
+        tail = epoch_images - (self.epoch_steps - 1) * full
+        return sum(tail if s % self.epoch_steps == self.epoch_steps - 1 else full
+                   for s in range(first, last))  # fmt: skip
+
+    def fit(self, between_slices, num_slices: int | None = None) -> None:
+        """Trains, calling ``between_slices()`` (untimed) after each slice's evaluation."""
+        contestant = self
+
+        class Slices(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                steps = contestant.slice_steps
+                contestant.stop(contestant.images_in(epoch * steps, (epoch + 1) * steps))
+                test = contestant.model.evaluate(contestant.test_data, verbose=0, return_dict=True)
+                contestant.checkpoint(test["elbo"])
+                between_slices()
+                contestant.start()
+
+        self.start()
+        self.model.fit(
+            self.train_data.repeat(),
+            epochs=num_slices or self.num_slices,
+            steps_per_epoch=self.slice_steps,
+            callbacks=[Slices()],
+            shuffle=False,  # tfgen.data shuffles (every pass, from the recipe's seed)
+            verbose=0,
+        )
 
 
 # ------------------------------------------------------------- the CPU ceiling
 def train_flops_per_image(networks: list[keras.Model]) -> float:
-    """Training FLOPs per image: 2 x multiply-adds of the conv/dense layers, x3 (fwd + 2 bwd)."""
+    """Training FLOPs per image: 2 x the multiply-adds of conv/dense layers, x3 (fwd + 2 bwd)."""
     macs = 0
     for layer in (layer for net in networks for layer in net.layers):
         kernel = math.prod(getattr(layer, "kernel_size", ()))
@@ -222,75 +266,72 @@ def train_flops_per_image(networks: list[keras.Model]) -> float:
     return 3 * 2 * macs
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 8, trials: int = 3) -> float:
-    """Best float32 ``size x size`` matmul rate of this process, GFLOP/s."""
-    a = tf.random.normal([size, size])
-
-    @tf.function
-    def chain(x):
-        for _ in range(repeats):
-            x = tf.matmul(x, a) * (1.0 / size)  # the scaling is negligible work
-        return x
-
-    chain(a).numpy()
+def matmul_gflops(dtype: tf.DType = tf.float32, size: int = 2048, trials: int = 5) -> float:
+    """Best rate of a ``size x size`` matmul in this process, GFLOP/s."""
+    a = tf.cast(tf.random.normal([size, size]), dtype)
+    matmul = tf.function(lambda: tf.matmul(a, a)[0, 0])
+    matmul()
     best = math.inf
     for _ in range(trials):
         start = time.perf_counter()
-        chain(a).numpy()
+        matmul().numpy()
         best = min(best, time.perf_counter() - start)
-    return 2 * size**3 * repeats / best / 1e9
+    return 2 * size**3 / best / 1e9
 
 
 # ------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tutorial-epochs", type=int, default=10, help="tutorial epochs (10)")
-    parser.add_argument(
-        "--slice-images", type=int, default=7500, help="images per training slice (7500)"
-    )
+    parser.add_argument("--slice-images", type=int, default=7500, help="images per slice (7500)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 slices of each")
-    parser.add_argument("--seed", type=int, default=0, help="tf.random seed of the tutorial")
+    parser.add_argument("--seed", type=int, default=0, help="tf.random seed of the tutorial (0)")
     args = parser.parse_args(argv)
 
     tf.random.set_seed(args.seed)
     peak = matmul_gflops()
     tutorial, preset = Tutorial(args.tutorial_epochs, args.slice_images), Preset(args.slice_images)
-    recipe = preset.recipe
-    print(f"preset {PRESET}: {recipe}")
-    print(f"slices: tutorial {tutorial.slice_steps} steps x 32, preset {preset.slice_steps} steps"
-          f" x {recipe.batch_size}; tutorial evaluated every epoch, preset every slice\n")  # fmt: skip
+    print(f"{PRESET}: {preset.recipe}\nslices: tutorial {tutorial.slice_steps} steps x 32, "
+          f"preset {preset.slice_steps} steps x {preset.recipe.batch_size}; tutorial evaluated "
+          f"every epoch, preset every slice\n")  # fmt: skip
     print(f"{'method':9s}{'train s':>9s}{'images':>10s}{'img/s':>9s}{'test ELBO':>11s}")
-    max_slices = 2 if args.quick else math.inf
-    while not (tutorial.done and preset.done) and preset.slices < max_slices:
-        for contestant in (tutorial, preset):
-            if not contestant.done:
-                contestant.train_slice()
-    if args.quick:  # evaluate the tutorial once even if it did not finish an epoch
-        loss = tf.keras.metrics.Mean()
-        for test_x in tutorial.test_dataset:
-            loss(compute_loss(tutorial.model, test_x))
-        tutorial.checkpoint(-float(loss.result()))
+    preset.fit(between_slices=tutorial.train_slice, num_slices=2 if args.quick else None)
+    if args.quick:
+        tutorial.train_slice()
+        tutorial.checkpoint(tutorial.evaluate())
+    while not tutorial.done and not args.quick:
+        tutorial.train_slice()
 
     peak = max(peak, matmul_gflops())
     flops = train_flops_per_image([preset.model.encoder, preset.model.decoder])
     ceiling = peak * 1e9 / flops
-    rates = {c.name: c.images / c.seconds for c in (tutorial, preset)}
-    target = tutorial.curve[-1][2]
+    rate = {c.name: c.images / c.seconds for c in (tutorial, preset)}
+    target, best = tutorial.curve[-1][2], max(e for *_, e in preset.curve)
     reached = preset.time_to(target)
-    print(f"\nthroughput (images per training second): tutorial {rates['tutorial']:.0f}, "
-          f"preset {rates['preset']:.0f} -> {rates['preset'] / rates['tutorial']:.2f}x")
-    print(f"tutorial final test ELBO {target:.2f} after {tutorial.seconds:.1f} s "
-          f"({tutorial.images} images); preset best {max(e for *_, e in preset.curve):.2f} "
-          f"after {preset.seconds:.1f} s ({preset.images} images)")
+    print(
+        f"\nthroughput (images per training second): tutorial {rate['tutorial']:.0f}, "
+        f"preset {rate['preset']:.0f} -> {rate['preset'] / rate['tutorial']:.2f}x"
+    )
+    print(
+        f"tutorial final test ELBO {target:.2f} after {tutorial.seconds:.1f} s; preset best "
+        f"{best:.2f}, final {preset.curve[-1][2]:.2f} after {preset.seconds:.1f} s"
+    )
     if reached is None:
-        print("time to quality: the preset did not reach the tutorial's final ELBO")
+        print("time to quality: the preset did not reach the tutorial's final test ELBO")
     else:
-        print(f"time to quality: preset {reached:.1f} s vs tutorial {tutorial.seconds:.1f} s "
-              f"-> {tutorial.seconds / reached:.2f}x")
-    print(f"CPU ceiling: {flops / 1e6:.1f} MFLOP per image per training step (3 x 2 x "
-          f"multiply-adds of the conv/dense layers) at {peak:.0f} GFLOP/s (best float32 2048^3 "
-          f"matmul here) = {ceiling:.0f} images/s; preset reaches {rates['preset'] / ceiling:.0%},"
-          f" tutorial {rates['tutorial'] / ceiling:.0%}")  # fmt: skip
+        print(
+            f"time to quality (test ELBO >= {target:.2f}): preset {reached:.1f} s, tutorial "
+            f"{tutorial.seconds:.1f} s -> {tutorial.seconds / reached:.2f}x"
+        )
+    print(
+        f"CPU ceiling: {flops / 1e6:.1f} MFLOP per image per training step (2 x 3 x the "
+        f"multiply-adds of the conv/dense layers) at {peak:.0f} GFLOP/s (best float32 2048^3 "
+        f"matmul in this process) = {ceiling:.0f} images/s; preset at "
+        f"{rate['preset'] / ceiling:.0%}, tutorial at {rate['tutorial'] / ceiling:.0%}"
+    )
+    if preset.recipe.mixed_precision == "mixed_bfloat16":
+        bf16 = matmul_gflops(tf.bfloat16) * 1e9 / flops
+        print(f"bfloat16 matmul ceiling {bf16:.0f} images/s: preset at {rate['preset'] / bf16:.0%}")
 
 
 if __name__ == "__main__":
