@@ -234,3 +234,13 @@ def test_mirrored_strategy_step_matches_single_device():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["single"] < 1e-5 and result["mirrored"] < 1e-5, result
     assert abs(result["l1"] - result["l2"]) < 1e-3, result
+
+
+def test_elbo_and_log_prob_are_reproducible_with_a_seed_and_chunking_does_not_matter(trained_vae):
+    x = next(iter(digits(batch_size=50, split="test")))
+    np.testing.assert_array_equal(trained_vae.elbo(x, seed=3), trained_vae.elbo(x, seed=3))
+    assert not np.array_equal(trained_vae.elbo(x, seed=3), trained_vae.elbo(x, seed=4))
+    auto = trained_vae.log_prob(x, num_samples=40, seed=1)
+    np.testing.assert_array_equal(auto, trained_vae.log_prob(x, num_samples=40, seed=1))
+    small = trained_vae.log_prob(x, num_samples=40, seed=1, chunk_size=7)
+    assert abs(float(np.mean(auto - small))) < 0.5  # same estimator, other draws

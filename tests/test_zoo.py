@@ -1,6 +1,7 @@
 """Presets: names, the tutorial's exact recipe, build() and its errors."""
 
 import keras
+import numpy as np
 import pytest
 
 import zoo
@@ -70,3 +71,9 @@ def test_unknown_preset_suggests_close_matches():
 def test_with_train_rejects_unknown_fields():
     with pytest.raises(ValueError, match="epochz"):
         zoo.get("vae_tutorial_mnist").with_train(epochz=3)
+
+
+def test_build_is_reproducible():
+    a, b = zoo.build("vae_tutorial_mnist"), zoo.build("vae_tutorial_mnist")
+    for wa, wb in zip(a.weights, b.weights, strict=True):
+        np.testing.assert_array_equal(wa.numpy(), wb.numpy())

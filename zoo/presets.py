@@ -175,6 +175,9 @@ def steps_per_epoch(recipe: TrainRecipe) -> int:
 def build(name: str | Preset, **overrides) -> keras.Model:
     """The preset's model, compiled with its optimizer (and schedule).
 
+    Seeds Python, NumPy and TensorFlow with the recipe's ``seed`` first (``keras.utils.
+    set_random_seed``), so the same preset builds the same initial weights.
+
     Args:
         name: a preset name or a :class:`Preset`.
         **overrides: constructor arguments replacing the preset's (e.g. ``latent_dim=8``).
@@ -198,6 +201,7 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     unknown = sorted(set(overrides) - allowed)
     if unknown:
         raise ValueError(f"{cls.__name__} takes no argument(s) {unknown}; valid: {sorted(allowed)}")
+    keras.utils.set_random_seed(preset.train.seed)  # reproducible initial weights
     if preset.train.mixed_precision:
         keras.mixed_precision.set_dtype_policy(preset.train.mixed_precision)
     try:

@@ -24,6 +24,7 @@ import tensorflow as tf
 from tfgen import distributions as dists
 
 _SEED_SALT = 0x5EED
+_DECODE_BUDGET = 4096  # images per decoder call in the importance-weighted log_prob
 
 
 def validate_event_shape(event_shape: Sequence[int]) -> tuple[int, int, int]:
@@ -293,7 +294,7 @@ class LatentVariableMixin:
         """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
         return self.likelihood.distribution(self.decoder_outputs(z, labels, training=training))
 
-    def elbo_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
+    def elbo_terms(self, x, labels=None, training: bool = False, seed=None) -> dict[str, tf.Tensor]:
         """Single-sample ELBO and its parts per example, in nats.
 
         ``elbo = -reconstruction - kl`` with ``reconstruction = -log p(x | z)``, ``z ~ q(z | x)``
@@ -301,7 +302,7 @@ class LatentVariableMixin:
         Monte-Carlo estimate on the same ``z``).
         """
         q = self.encode(x, labels, training=training)
-        z = q.sample(seed=self._seed())
+        z = q.sample(seed=self._seed(seed))
         p_x = self.decode(z, labels, training=training)
         reconstruction = -p_x.log_prob(self.likelihood.to_support(x))
         kl = dists.kl_divergence(q, self.prior, samples=z)
@@ -317,11 +318,19 @@ class LatentVariableMixin:
     def compute_terms(self, x, labels=None, training: bool = False):
         return self.elbo_terms(x, labels, training=training)
 
-    def elbo(self, x, labels=None) -> tf.Tensor:
-        """Single-sample ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))`` per example, ``[batch]``."""
-        return self.elbo_terms(x, self.check_labels(labels), training=False)["elbo"]
+    def elbo(self, x, labels=None, seed=None) -> tf.Tensor:
+        """Single-sample ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))`` per example, ``[batch]``.
 
-    def log_prob(self, x, labels=None, num_samples: int = 100, seed=None, chunk_size: int = 64):
+        Args:
+            x: ``[batch, H, W, C]`` images.
+            labels: class ids for conditional models.
+            seed: optional int: the same seed gives the same ``z`` draw, hence the same value.
+        """
+        return self.elbo_terms(x, self.check_labels(labels), training=False, seed=seed)["elbo"]
+
+    def log_prob(
+        self, x, labels=None, num_samples: int = 100, seed=None, chunk_size: int | None = None
+    ):
         """Importance-weighted estimate of ``log p(x)`` in nats (IWAE, Burda et al. 2016).
 
         ``log (1/k) sum_i p(x, z_i) / q(z_i | x)`` with ``z_i ~ q(z | x)``: a lower bound of
@@ -333,7 +342,8 @@ class LatentVariableMixin:
             labels: class ids for conditional models.
             num_samples: k, the number of importance samples (>= 1).
             seed: optional int for a reproducible estimate.
-            chunk_size: importance samples decoded at once.
+            chunk_size: importance samples decoded at once; default: as many as keep one decoder
+                call at about 4096 images (``4096 // batch``, at least 1).
 
         Returns:
             ``[batch]`` float32 tensor of log-likelihood estimates.
@@ -345,6 +355,9 @@ class LatentVariableMixin:
         q = self.encode(x, labels)
         target = self.likelihood.to_support(x)
         seed = self._seed(seed)
+        if chunk_size is None:
+            batch = x.shape[0]
+            chunk_size = max(1, _DECODE_BUDGET // batch) if batch else 16
         log_w = []
         for start in range(0, int(num_samples), int(chunk_size)):
             n = min(int(chunk_size), int(num_samples) - start)
