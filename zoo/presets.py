@@ -209,7 +209,9 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     model.compile(
-        optimizer=make_optimizer(preset.train, steps_per_epoch(preset.train)),
+        optimizer=make_optimizer(
+            preset.train, steps_per_epoch(preset.train) if preset.train.schedule else 1
+        ),
         steps_per_execution=preset.train.steps_per_execution,
     )
     return model
