@@ -11,7 +11,8 @@ import os
 import keras
 import tensorflow as tf
 
-from tfgen.models.base import DensityModel, GenerativeModel, LatentVariableMixin
+from tfgen.models.base import DensityModel, GenerativeModel
+from tfgen.models.latent import LatentVariableMixin
 
 #: Importance samples k of the exported ``log_prob`` of latent-variable models.
 DEFAULT_LOG_PROB_SAMPLES = 100

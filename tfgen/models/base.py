@@ -4,8 +4,8 @@
 * :class:`DensityModel`: models trained by maximising a per-example objective (likelihood or
   ELBO). It owns the one ``train_step``/``test_step`` of every such family: subclasses only write
   :meth:`DensityModel.compute_terms`, which returns per-example tensors keyed by metric name.
-* :class:`LatentVariableMixin`: ``encode``/``decode``/``prior`` give the ELBO, the
-  importance-weighted ``log_prob``, ``sample``, ``reconstruct`` and ``interpolate``.
+* :class:`~tfgen.models.latent.LatentVariableMixin` (in ``latent.py``): ``encode``/``decode``/
+  ``prior`` give the ELBO, the importance-weighted ``log_prob``, ``sample`` and ``interpolate``.
 
 The train step follows the rules in DESIGN.md: the loss is divided by the number of replicas
 (gradients are summed across replicas), scaled by the optimizer's loss scale under mixed precision,
@@ -21,10 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgen import distributions as dists
-
 _SEED_SALT = 0x5EED
-_DECODE_BUDGET = 4096  # images per decoder call in the importance-weighted log_prob
 
 
 def validate_event_shape(event_shape: Sequence[int]) -> tuple[int, int, int]:
@@ -272,159 +269,3 @@ class DensityModel(GenerativeModel):
         x, labels = self._unpack_data(data)
         terms = self.compute_terms(x, labels, training=False)
         return self._update_trackers(terms, self._mean_loss(terms))
-
-
-def _tile(t, n: int):
-    """Repeats ``t`` ``n`` times along axis 0 (None stays None)."""
-    return None if t is None else tf.tile(t, [n] + [1] * (t.shape.rank - 1))
-
-
-class LatentVariableMixin:
-    """ELBO, importance-weighted likelihood and sampling for ``p(x, z) = p(z) p(x | z)``.
-
-    The host class provides ``encode(x, labels, training) -> q(z | x)``,
-    ``decoder_outputs(z, labels, training) -> tensor`` (network outputs of p(x | z)),
-    ``prior`` (a ``tfd.Distribution`` over ``[latent_dim]``) and ``likelihood``
-    (a :class:`tfgen.distributions.ImageLikelihood`).
-    """
-
-    metric_names = ("loss", "elbo", "kl", "reconstruction", "bits_per_dim")
-
-    def decode(self, z, labels=None, training: bool = False):
-        """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
-        return self.likelihood.distribution(self.decoder_outputs(z, labels, training=training))
-
-    def elbo_terms(self, x, labels=None, training: bool = False, seed=None) -> dict[str, tf.Tensor]:
-        """Single-sample ELBO and its parts per example, in nats.
-
-        ``elbo = -reconstruction - kl`` with ``reconstruction = -log p(x | z)``, ``z ~ q(z | x)``
-        (reparameterized) and ``kl = KL(q(z | x) || p(z))`` (analytic when TFP has it, else the
-        Monte-Carlo estimate on the same ``z``).
-        """
-        q = self.encode(x, labels, training=training)
-        z = q.sample(seed=self._seed(seed))
-        p_x = self.decode(z, labels, training=training)
-        reconstruction = -p_x.log_prob(self.likelihood.to_support(x))
-        kl = dists.kl_divergence(q, self.prior, samples=z)
-        elbo = -(reconstruction + kl)
-        return {
-            "loss": -elbo,
-            "elbo": elbo,
-            "kl": kl,
-            "reconstruction": reconstruction,
-            "bits_per_dim": -elbo / (self.num_dims * math.log(2.0)),
-        }
-
-    def compute_terms(self, x, labels=None, training: bool = False):
-        return self.elbo_terms(x, labels, training=training)
-
-    def elbo(self, x, labels=None, seed=None) -> tf.Tensor:
-        """Single-sample ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))`` per example, ``[batch]``.
-
-        Args:
-            x: ``[batch, H, W, C]`` images.
-            labels: class ids for conditional models.
-            seed: optional int: the same seed gives the same ``z`` draw, hence the same value.
-        """
-        return self.elbo_terms(x, self.check_labels(labels), training=False, seed=seed)["elbo"]
-
-    def log_prob(
-        self, x, labels=None, num_samples: int = 100, seed=None, chunk_size: int | None = None
-    ):
-        """Importance-weighted estimate of ``log p(x)`` in nats (IWAE, Burda et al. 2016).
-
-        ``log (1/k) sum_i p(x, z_i) / q(z_i | x)`` with ``z_i ~ q(z | x)``: a lower bound of
-        ``log p(x)`` in expectation that tightens as ``num_samples`` grows; ``num_samples=1`` is
-        the ELBO. Evaluated ``chunk_size`` samples at a time to bound memory.
-
-        Args:
-            x: ``[batch, H, W, C]`` images in [0, 1].
-            labels: class ids for conditional models.
-            num_samples: k, the number of importance samples (>= 1).
-            seed: optional int for a reproducible estimate.
-            chunk_size: importance samples decoded at once; default: as many as keep one decoder
-                call at about 4096 images (``4096 // batch``, at least 1).
-
-        Returns:
-            ``[batch]`` float32 tensor of log-likelihood estimates.
-        """
-        if int(num_samples) < 1:
-            raise ValueError(f"num_samples must be >= 1; got {num_samples!r}")
-        labels = self.check_labels(labels)
-        x = tf.convert_to_tensor(x, tf.float32)
-        q = self.encode(x, labels)
-        target = self.likelihood.to_support(x)
-        seed = self._seed(seed)
-        if chunk_size is None:
-            batch = x.shape[0]
-            chunk_size = max(1, _DECODE_BUDGET // batch) if batch else 16
-        log_w = []
-        for start in range(0, int(num_samples), int(chunk_size)):
-            n = min(int(chunk_size), int(num_samples) - start)
-            z = q.sample(n, seed=seed + start)  # [n, B, D]
-            flat_z = tf.reshape(z, [-1, z.shape[-1]])
-            log_px = self.decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
-            log_px = tf.reshape(log_px, [n, -1])
-            log_w.append(log_px + self.prior.log_prob(z) - q.log_prob(z))
-        log_w = tf.concat(log_w, axis=0)
-        return tf.reduce_logsumexp(log_w, axis=0) - math.log(float(num_samples))
-
-    def sample(self, num_samples: int, seed: int | None = None, labels=None, mean: bool = False):
-        """Decodes ``z ~ p(z)``: images ``[num_samples, H, W, C]`` in [0, 1].
-
-        Args:
-            num_samples: how many images.
-            seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` class ids (conditional models only).
-            mean: return the decoder's mean ``E[x | z]`` instead of a draw from ``p(x | z)``.
-        """
-        num_samples = self._check_num_samples(num_samples)
-        labels = self.check_labels(labels, num_samples)
-        seed = self._seed(seed)
-        z = self.prior.sample(num_samples, seed=seed)
-        outputs = self.decoder_outputs(z, labels)
-        if mean:
-            return self.likelihood.mean(outputs)
-        draws = self.likelihood.distribution(outputs).sample(seed=seed + 1)
-        return self.likelihood.from_support(draws)
-
-    def reconstruct(self, x, labels=None) -> tf.Tensor:
-        """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1]."""
-        z = self.encode(x, labels).mean()
-        return self.likelihood.mean(self.decoder_outputs(z, labels))
-
-    def interpolate(self, x_a, x_b, steps: int = 8, labels=None) -> tf.Tensor:
-        """Decoded means along the straight line between the posterior means of ``x_a`` and ``x_b``.
-
-        Args:
-            x_a: one image ``[H, W, C]`` or a batch ``[B, H, W, C]``.
-            x_b: same shape as ``x_a``.
-            steps: points on the line, endpoints included (>= 2).
-            labels: class ids ``[B]`` for conditional models (used for both ends).
-
-        Returns:
-            ``[steps, H, W, C]`` for single images, ``[B, steps, H, W, C]`` for batches.
-        """
-        if int(steps) < 2:
-            raise ValueError(f"steps must be >= 2; got {steps!r}")
-        x_a, x_b = tf.convert_to_tensor(x_a, tf.float32), tf.convert_to_tensor(x_b, tf.float32)
-        if x_a.shape != x_b.shape:
-            raise ValueError(f"x_a and x_b must have the same shape; got {x_a.shape}, {x_b.shape}")
-        single = x_a.shape.rank == 3
-        if single:
-            x_a, x_b = x_a[None], x_b[None]
-        labels = self.check_labels(labels, int(x_a.shape[0]))
-        z_a, z_b = self.encode(x_a, labels).mean(), self.encode(x_b, labels).mean()
-        t = tf.linspace(0.0, 1.0, int(steps))[:, None, None]  # [steps, 1, 1]
-        z = (1.0 - t) * z_a[None] + t * z_b[None]  # [steps, B, D]
-        flat = tf.reshape(z, [-1, z.shape[-1]])
-        lab = None if labels is None else tf.tile(labels, [int(steps)])
-        images = self.likelihood.mean(self.decoder_outputs(flat, lab))
-        images = tf.reshape(images, [int(steps), -1, *self.event_shape])
-        images = tf.transpose(images, [1, 0, 2, 3, 4])
-        return images[0] if single else images
-
-    def predict_step(self, data):
-        """``predict`` returns reconstruction means (images in [0, 1])."""
-        x, labels = self._unpack_data(data)
-        return self.reconstruct(x, labels)

@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from tfgen import distributions as dists
 from tfgen.layers import LatentPrior, conv_decoder, conv_encoder
-from tfgen.models.base import DensityModel, LatentVariableMixin
+from tfgen.models.base import DensityModel
+from tfgen.models.latent import LatentVariableMixin
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
