@@ -243,4 +243,4 @@ def test_elbo_and_log_prob_are_reproducible_with_a_seed_and_chunking_does_not_ma
     auto = trained_vae.log_prob(x, num_samples=40, seed=1)
     np.testing.assert_array_equal(auto, trained_vae.log_prob(x, num_samples=40, seed=1))
     small = trained_vae.log_prob(x, num_samples=40, seed=1, chunk_size=7)
-    assert abs(float(np.mean(auto - small))) < 0.5  # same estimator, other draws
+    np.testing.assert_allclose(auto, small, rtol=1e-5)  # chunking changes memory, not the draws

@@ -99,10 +99,13 @@ class LatentVariableMixin:
         if chunk_size is None:
             batch = x.shape[0]
             chunk_size = max(1, _DECODE_BUDGET // batch) if batch else 16
+        # All k codes are drawn at once (cheap), so the estimate does not depend on chunk_size;
+        # only the decoder runs chunk by chunk.
+        z_all = q.sample(int(num_samples), seed=seed)  # [k, B, D]
         log_w = []
         for start in range(0, int(num_samples), int(chunk_size)):
-            n = min(int(chunk_size), int(num_samples) - start)
-            z = q.sample(n, seed=seed + start)  # [n, B, D]
+            z = z_all[start : start + int(chunk_size)]
+            n = z.shape[0]
             flat_z = tf.reshape(z, [-1, z.shape[-1]])
             log_px = self.decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
             log_px = tf.reshape(log_px, [n, -1])
