@@ -147,9 +147,24 @@ def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
     assert json.load(open(metadata))["epoch"] == 1
     assert epochs_logged(work) == [0]
 
+    changed = tfgen(
+        "train",
+        "vae_tutorial_mnist",
+        "--workdir",
+        work,
+        "--resume",
+        "--batch-size",
+        "8",
+        check=False,
+    )
+    assert changed.returncode == 2 and "batch_size cannot change" in changed.stderr
     tfgen("train", "vae_tutorial_mnist", "--workdir", work, "--resume", "--verbose", "0")
     assert epochs_logged(work) == [0, 1, 2]  # epoch 0 is not trained again
-    model = __import__("keras").models.load_model(os.path.join(work, "model.keras"))
+    import keras
+
+    import tfgen  # noqa: F401  (registers tfgen's classes, as users must before load_model)
+
+    model = keras.models.load_model(os.path.join(work, "model.keras"))
     assert int(model.optimizer.iterations) == 3 * 360  # optimizer state carried over exactly
     run = json.load(open(os.path.join(work, "run.json")))
     assert run["train"]["dataset"] == "digits" and run["train"]["batch_size"] == 4

@@ -114,8 +114,17 @@ def train(
     run_path = os.path.join(workdir, RUN_FILE)
     if resume:
         run = _read_run(workdir)
-        preset = presets.get(run["preset"])
-        preset = dataclasses.replace(preset, train=presets.TrainRecipe(**run["train"]))
+        if run["preset"] != preset_name:
+            raise ValueError(
+                f"{workdir!r} holds a run of preset {run['preset']!r}, not {preset_name!r}"
+            )
+        recorded = presets.TrainRecipe(**run["train"])
+        for name, value in (("dataset", dataset), ("batch_size", batch_size)):
+            if value is not None and value != getattr(recorded, name):
+                raise ValueError(
+                    f"{name} cannot change on resume: the run used {getattr(recorded, name)!r}"
+                )
+        preset = dataclasses.replace(presets.get(run["preset"]), train=recorded)
         if epochs is not None:
             preset = preset.with_train(epochs=epochs)
     else:
