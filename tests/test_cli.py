@@ -1,6 +1,7 @@
 """The `tfgen` CLI end to end on a tiny run, and resume after a kill mid-epoch."""
 
 import csv
+import importlib
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -160,10 +162,7 @@ def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
     assert changed.returncode == 2 and "batch_size cannot change" in changed.stderr
     tfgen("train", "vae_tutorial_mnist", "--workdir", work, "--resume", "--verbose", "0")
     assert epochs_logged(work) == [0, 1, 2]  # epoch 0 is not trained again
-    import keras
-
-    import tfgen  # noqa: F401  (registers tfgen's classes, as users must before load_model)
-
+    importlib.import_module("tfgen")  # registers tfgen's classes, as users do before load_model
     model = keras.models.load_model(os.path.join(work, "model.keras"))
     assert int(model.optimizer.iterations) == 3 * 360  # optimizer state carried over exactly
     run = json.load(open(os.path.join(work, "run.json")))
