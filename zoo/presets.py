@@ -88,19 +88,15 @@ TUTORIAL_VAE = {"latent_dim": 2, "likelihood": "bernoulli", "prior": "normal"}
 _TUTORIAL_RECIPE = dict(binarize="static", batch_size=32, epochs=10, learning_rate=1e-4)
 
 _PRESETS = [
-    Preset(
-        name="vae_tutorial_mnist",
-        model_class="VAE",
-        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
-        train=TrainRecipe(dataset="mnist", **_TUTORIAL_RECIPE),
-        description="TF2 convolutional-VAE tutorial, exact recipe, on MNIST",
-    ),
-    Preset(
-        name="vae_tutorial_fashion_mnist",
-        model_class="VAE",
-        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
-        train=TrainRecipe(dataset="fashion_mnist", **_TUTORIAL_RECIPE),
-        description="TF2 convolutional-VAE tutorial, exact recipe, on Fashion-MNIST",
+    *(
+        Preset(
+            name=f"vae_tutorial_{dataset}",
+            model_class="VAE",
+            model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
+            train=TrainRecipe(dataset=dataset, **_TUTORIAL_RECIPE),
+            description=f"TF2 convolutional-VAE tutorial, exact recipe, on {title}",
+        )
+        for dataset, title in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"))
     ),
     Preset(
         name="vae_fast_fashion_mnist",
