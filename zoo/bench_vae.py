@@ -1,27 +1,27 @@
 """Time to quality: the TF2 convolutional-VAE tutorial's loop vs ``vae_fast_fashion_mnist``.
 
 Both train the tutorial's network (latent 2) on statically binarized Fashion-MNIST in one process,
-interleaved in short slices (a slice of one, then a slice of the other) so that machine noise hits
-both alike. Only training is timed; test-set evaluations between slices are not.
+interleaved in slices of ``--slice-images`` training images (one slice of each in turn) so that
+machine noise hits both alike. Only training is timed, never the test evaluations.
 
 * ``tutorial``: tensorflow.org/tutorials/generative/cvae as written: its ``CVAE`` class,
-  ``compute_loss`` (single-sample ELBO, KL by Monte Carlo), ``@tf.function`` ``train_step``,
-  Adam(1e-4) and ``from_tensor_slices(train_images).shuffle(60000).batch(32)``. Its test ELBO is
-  ``-mean(compute_loss)`` over the test set, after every epoch.
-* ``preset``: ``zoo.build("vae_fast_fashion_mnist")`` trained by ``model.fit`` on
-  ``tfgen.data.load(...)`` with the preset's recipe, in slices of
-  ``fit(epochs=k + 1, initial_epoch=k, steps_per_epoch=n)`` (each slice draws a fresh shuffle), and
-  ``model.evaluate``'s ``elbo`` (single sample, per image, nats) after every slice.
+  ``compute_loss`` (single-sample ELBO with a Monte-Carlo KL), ``@tf.function train_step``,
+  Adam(1e-4), ``from_tensor_slices(train_images).shuffle(60000).batch(32)``. Test ELBO:
+  ``-mean(compute_loss)`` over the test batches after every epoch, as the tutorial prints it.
+* ``preset``: ``zoo.build("vae_fast_fashion_mnist")`` trained by one plain
+  ``model.fit(tfgen.data.load(...), epochs=recipe.epochs)``; a callback pauses it after every
+  slice for ``model.evaluate`` (``elbo``: single sample, per image, nats) and the tutorial's slice.
 
-Printed: the ELBO-over-time table, both throughputs (images per training second), the time to
-quality (training seconds until the test ELBO first reaches the tutorial's own final ELBO of this
-run) and the fraction of the CPU ceiling: (peak GFLOP/s of a matmul measured here) / (training
-FLOPs per image counted from the network's layers, 3x the forward pass).
+Printed: test ELBO over training time for both, both throughputs (images per training second),
+the time to quality (training seconds until the test ELBO first reaches the tutorial's own final
+ELBO in this run; the tutorial's is its whole run) and the fraction of the CPU ceiling: the peak
+GFLOP/s of a matmul measured in this process over the training FLOPs per image counted from the
+network's layers.
 
 Run from the repository root::
 
-    python -m zoo.bench_vae            # full: 10 tutorial epochs (~8 min on a quiet 2-core CPU)
-    python -m zoo.bench_vae --quick    # smoke test: a few slices of each
+    python -m zoo.bench_vae            # full: 10 tutorial epochs, ~5 min on a quiet 2-core CPU
+    python -m zoo.bench_vae --quick    # smoke test: two slices of each
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -36,7 +37,6 @@ import tensorflow as tf
 
 import zoo
 from tfgen import data
-from zoo.presets import steps_per_epoch
 
 PRESET = "vae_fast_fashion_mnist"
 
@@ -184,25 +184,12 @@ class Tutorial(Contestant):
             self.checkpoint(self.evaluate())
 
 
-def nearest_divisor(total: int, target: float, multiple: int) -> int:
-    """The divisor of ``total``, a multiple of ``multiple``, nearest ``target`` (on a log scale).
-
-    Raises:
-        ValueError: naming ``multiple`` when no multiple of it divides ``total``.
-    """
-    divisors = [d for d in range(multiple, total + 1, multiple) if total % d == 0]
-    if not divisors:
-        raise ValueError(f"steps_per_execution={multiple} divides no slice of {total} steps")
-    return min(divisors, key=lambda d: abs(math.log(d / target)))
-
-
 class Preset(Contestant):
-    """The preset trained by one ``model.fit`` whose "epochs" are slices; evaluated every slice.
+    """The preset trained by one plain ``model.fit(train, epochs=recipe.epochs)``.
 
-    ``fit(train.repeat(), epochs=num_slices, steps_per_epoch=slice_steps)`` runs exactly the
-    recipe's ``epochs`` passes over the data (``slice_steps`` divides them) with its schedule; a
-    callback stops the clock at the end of each slice, evaluates, runs the other contestant's
-    slice and restarts the clock.
+    A callback ends a slice at the first step (or ``steps_per_execution`` group) that brings the
+    slice to ``slice_images``: it stops the clock, evaluates on the test set, runs the other
+    contestant's slice and restarts the clock.
     """
 
     def __init__(self, slice_images: int):
@@ -212,40 +199,41 @@ class Preset(Contestant):
         load = dict(name=recipe.dataset, binarize=recipe.binarize, seed=recipe.seed)
         self.train_data = data.load(split="train", batch_size=recipe.batch_size, **load)
         self.test_data = data.load(split="test", batch_size=recipe.eval_batch_size, **load)
-        self.epoch_steps = steps_per_epoch(recipe)
-        total = recipe.epochs * self.epoch_steps
-        target = slice_images / recipe.batch_size
-        self.slice_steps = nearest_divisor(total, target, recipe.steps_per_execution)
-        self.num_slices = total // self.slice_steps
+        self.epoch_images = len(data.load_arrays(recipe.dataset, "train")[0])
+        self.slice_images, self.slices = slice_images, 0
 
-    def images_in(self, first: int, last: int) -> int:
-        """Images in steps ``[first, last)``: full batches but the last of each epoch."""
-        epoch_images = len(data.load_arrays(self.recipe.dataset, "train")[0])
-        full = self.recipe.batch_size
-        tail = epoch_images - (self.epoch_steps - 1) * full
-        return sum(tail if s % self.epoch_steps == self.epoch_steps - 1 else full
-                   for s in range(first, last))  # fmt: skip
+    def end_slice(self, images: int, between_slices: Callable[[], None]) -> None:
+        """Stops the clock at ``images`` seen, evaluates, runs ``between_slices()``, restarts."""
+        self.stop(images - self.images)
+        self.slices += 1
+        self.checkpoint(self.model.evaluate(self.test_data, verbose=0, return_dict=True)["elbo"])
+        between_slices()
+        self.start()
 
-    def fit(self, between_slices, num_slices: int | None = None) -> None:
-        """Trains, calling ``between_slices()`` (untimed) after each slice's evaluation."""
-        contestant = self
+    def fit(self, between_slices: Callable[[], None], max_slices: int | None = None) -> None:
+        """Trains the recipe's epochs, calling ``between_slices()`` (untimed) after every slice."""
+        run, batch_size = self, self.recipe.batch_size
 
         class Slices(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                steps = contestant.slice_steps
-                contestant.stop(contestant.images_in(epoch * steps, (epoch + 1) * steps))
-                test = contestant.model.evaluate(contestant.test_data, verbose=0, return_dict=True)
-                contestant.checkpoint(test["elbo"])
-                between_slices()
-                contestant.start()
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch_start = epoch * run.epoch_images
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.seen = self.epoch_start + min((batch + 1) * batch_size, run.epoch_images)
+                if self.seen - run.images >= run.slice_images:
+                    run.end_slice(self.seen, between_slices)
+                    self.model.stop_training = run.slices == max_slices
+
+            def on_train_end(self, logs=None):
+                if self.seen > run.images:
+                    run.end_slice(self.seen, between_slices)
 
         self.start()
         self.model.fit(
-            self.train_data.repeat(),
-            epochs=num_slices or self.num_slices,
-            steps_per_epoch=self.slice_steps,
+            self.train_data,
+            epochs=self.recipe.epochs,
             callbacks=[Slices()],
-            shuffle=False,  # tfgen.data shuffles (every pass, from the recipe's seed)
+            shuffle=False,  # tfgen.data shuffles the training set every epoch
             verbose=0,
         )
 
@@ -266,9 +254,9 @@ def train_flops_per_image(networks: list[keras.Model]) -> float:
     return 3 * 2 * macs
 
 
-def matmul_gflops(dtype: tf.DType = tf.float32, size: int = 2048, trials: int = 5) -> float:
-    """Best rate of a ``size x size`` matmul in this process, GFLOP/s."""
-    a = tf.cast(tf.random.normal([size, size]), dtype)
+def matmul_gflops(size: int = 2048, trials: int = 10) -> float:
+    """Best rate of a float32 ``size x size`` matmul in this process, GFLOP/s."""
+    a = tf.random.normal([size, size])
     matmul = tf.function(lambda: tf.matmul(a, a)[0, 0])
     matmul()
     best = math.inf
@@ -291,47 +279,36 @@ def main(argv: list[str] | None = None) -> None:
     tf.random.set_seed(args.seed)
     peak = matmul_gflops()
     tutorial, preset = Tutorial(args.tutorial_epochs, args.slice_images), Preset(args.slice_images)
-    print(f"{PRESET}: {preset.recipe}\nslices: tutorial {tutorial.slice_steps} steps x 32, "
-          f"preset {preset.slice_steps} steps x {preset.recipe.batch_size}; tutorial evaluated "
-          f"every epoch, preset every slice\n")  # fmt: skip
+    print(
+        f"{PRESET}: {preset.recipe}\nalternate slices of {args.slice_images} training images; the "
+        "tutorial is evaluated after each epoch, the preset after each slice\n"
+    )
     print(f"{'method':9s}{'train s':>9s}{'images':>10s}{'img/s':>9s}{'test ELBO':>11s}")
-    preset.fit(between_slices=tutorial.train_slice, num_slices=2 if args.quick else None)
-    if args.quick:
+    preset.fit(between_slices=tutorial.train_slice, max_slices=2 if args.quick else None)
+    while not (tutorial.done or args.quick):
         tutorial.train_slice()
+    if args.quick:  # the tutorial has not finished an epoch: evaluate it once
         tutorial.checkpoint(tutorial.evaluate())
-    while not tutorial.done and not args.quick:
-        tutorial.train_slice()
 
     peak = max(peak, matmul_gflops())
     flops = train_flops_per_image([preset.model.encoder, preset.model.decoder])
     ceiling = peak * 1e9 / flops
     rate = {c.name: c.images / c.seconds for c in (tutorial, preset)}
-    target, best = tutorial.curve[-1][2], max(e for *_, e in preset.curve)
-    reached = preset.time_to(target)
+    target, reached = tutorial.curve[-1][2], preset.time_to(tutorial.curve[-1][2])
+    ttq = "not reached" if reached is None else f"{reached:.1f} s"
+    speedup = "" if reached is None else f" -> {tutorial.seconds / reached:.2f}x"
     print(
-        f"\nthroughput (images per training second): tutorial {rate['tutorial']:.0f}, "
-        f"preset {rate['preset']:.0f} -> {rate['preset'] / rate['tutorial']:.2f}x"
-    )
-    print(
-        f"tutorial final test ELBO {target:.2f} after {tutorial.seconds:.1f} s; preset best "
-        f"{best:.2f}, final {preset.curve[-1][2]:.2f} after {preset.seconds:.1f} s"
-    )
-    if reached is None:
-        print("time to quality: the preset did not reach the tutorial's final test ELBO")
-    else:
-        print(
-            f"time to quality (test ELBO >= {target:.2f}): preset {reached:.1f} s, tutorial "
-            f"{tutorial.seconds:.1f} s -> {tutorial.seconds / reached:.2f}x"
-        )
-    print(
+        f"\nthroughput (images per training second): tutorial {rate['tutorial']:.0f}, preset "
+        f"{rate['preset']:.0f} -> {rate['preset'] / rate['tutorial']:.2f}x\n"
+        f"final test ELBO: tutorial {target:.2f} after {tutorial.seconds:.1f} s, preset "
+        f"{preset.curve[-1][2]:.2f} after {preset.seconds:.1f} s\n"
+        f"time to quality (test ELBO >= {target:.2f}): preset {ttq}, tutorial "
+        f"{tutorial.seconds:.1f} s{speedup}\n"
         f"CPU ceiling: {flops / 1e6:.1f} MFLOP per image per training step (2 x 3 x the "
         f"multiply-adds of the conv/dense layers) at {peak:.0f} GFLOP/s (best float32 2048^3 "
-        f"matmul in this process) = {ceiling:.0f} images/s; preset at "
-        f"{rate['preset'] / ceiling:.0%}, tutorial at {rate['tutorial'] / ceiling:.0%}"
+        f"matmul here) = {ceiling:.0f} images/s; preset at {rate['preset'] / ceiling:.0%}, "
+        f"tutorial at {rate['tutorial'] / ceiling:.0%}"
     )
-    if preset.recipe.mixed_precision == "mixed_bfloat16":
-        bf16 = matmul_gflops(tf.bfloat16) * 1e9 / flops
-        print(f"bfloat16 matmul ceiling {bf16:.0f} images/s: preset at {rate['preset'] / bf16:.0%}")
 
 
 if __name__ == "__main__":
