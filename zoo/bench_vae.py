@@ -177,10 +177,11 @@ class Tutorial(Contestant):
         self.start()
         for _ in range(steps):
             train_step(self.model, next(self.iterator), self.optimizer)
-        self.stop(steps * self.batch_size)
         self.step += steps
-        if self.step == self.steps_per_epoch:
+        if self.step == self.steps_per_epoch:  # the `for` loop ends: its iterator is replaced
             self.epoch, self.step, self.iterator = self.epoch + 1, 0, iter(self.train_dataset)
+        self.stop(steps * self.batch_size)
+        if self.step == 0:
             self.checkpoint(self.evaluate())
 
 
