@@ -1,5 +1,7 @@
 """Presets: names, the tutorial's exact recipe, build() and its errors."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -77,3 +79,11 @@ def test_build_is_reproducible():
     a, b = zoo.build("vae_tutorial_mnist"), zoo.build("vae_tutorial_mnist")
     for wa, wb in zip(a.weights, b.weights, strict=True):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy())
+
+
+def test_recorded_results_match_results_md():
+    results = open(os.path.join(os.path.dirname(zoo.__file__), "RESULTS.md")).read()
+    for name in zoo.list_presets():
+        for key, value in zoo.get(name).results.items():
+            if isinstance(value, float):
+                assert f"{abs(value):.2f}" in results, (name, key, value)
