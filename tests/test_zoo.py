@@ -86,4 +86,4 @@ def test_recorded_results_match_results_md():
     for name in zoo.list_presets():
         for key, value in zoo.get(name).results.items():
             if isinstance(value, float):
-                assert f"{abs(value):.2f}" in results, (name, key, value)
+                assert f"{abs(value):g}" in results, (name, key, value)
