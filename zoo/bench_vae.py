@@ -8,9 +8,12 @@ machine noise hits both alike. Only training is timed, never the test evaluation
   ``compute_loss`` (single-sample ELBO with a Monte-Carlo KL), ``@tf.function train_step``,
   Adam(1e-4), ``from_tensor_slices(train_images).shuffle(60000).batch(32)``. Test ELBO:
   ``-mean(compute_loss)`` over the test batches after every epoch, as the tutorial prints it.
-* ``preset``: ``zoo.build("vae_fast_fashion_mnist")`` trained by one plain
-  ``model.fit(tfgen.data.load(...), epochs=recipe.epochs)``; a callback pauses it after every
-  slice for ``model.evaluate`` (``elbo``: single sample, per image, nats) and the tutorial's slice.
+* ``preset``: ``zoo.build("vae_fast_fashion_mnist")`` trained by one ``model.fit`` on
+  ``tfgen.data.load(...)`` over the recipe's epochs; a callback pauses it after every slice for
+  ``model.evaluate`` (``elbo``: single sample, per image, nats) and the tutorial's slice.
+
+Neither clock includes dropping a spent tf.data iterator at an epoch end: that can stall for
+seconds here (worse with two pipelines alive; see zoo/RESULTS.md), which is not training.
 
 Printed: test ELBO over training time for both, both throughputs (images per training second),
 the time to quality (training seconds until the test ELBO first reaches the tutorial's own final
@@ -20,7 +23,7 @@ network's layers.
 
 Run from the repository root::
 
-    python -m zoo.bench_vae            # full: 10 tutorial epochs, ~5 min on a quiet 2-core CPU
+    python -m zoo.bench_vae            # full: 10 tutorial epochs, ~7 min on a quiet 2-core CPU
     python -m zoo.bench_vae --quick    # smoke test: two slices of each
 """
 
@@ -37,6 +40,7 @@ import tensorflow as tf
 
 import zoo
 from tfgen import data
+from zoo.presets import steps_per_epoch
 
 PRESET = "vae_fast_fashion_mnist"
 
@@ -120,13 +124,16 @@ class Contestant:
         self._started = 0.0
 
     def start(self) -> None:
+        """Starts (or restarts) the training clock."""
         self._started = time.perf_counter()
 
     def stop(self, images: int) -> None:
+        """Stops the clock and counts ``images`` trained on since ``start()``."""
         self.seconds += time.perf_counter() - self._started
         self.images += images
 
     def checkpoint(self, elbo: float) -> None:
+        """Records a test ELBO at the current clock and prints its table row."""
         self.curve.append((self.seconds, self.images, elbo))
         rate = self.images / self.seconds
         row = f"{self.name:9s}{self.seconds:9.1f}{self.images:10d}{rate:9.0f}{elbo:11.2f}"
@@ -160,6 +167,7 @@ class Tutorial(Contestant):
 
     @property
     def done(self) -> bool:
+        """Whether all epochs have run."""
         return self.epoch == self.epochs
 
     def evaluate(self) -> float:
@@ -178,19 +186,24 @@ class Tutorial(Contestant):
         for _ in range(steps):
             train_step(self.model, next(self.iterator), self.optimizer)
         self.step += steps
-        if self.step == self.steps_per_epoch:  # the `for` loop ends: its iterator is replaced
-            self.epoch, self.step, self.iterator = self.epoch + 1, 0, iter(self.train_dataset)
+        if self.step < self.steps_per_epoch:
+            self.stop(steps * self.batch_size)
+            return
+        # The epoch's `for` loop ends; its spent iterator is dropped off the clock (module doc).
+        spent, self.iterator = self.iterator, iter(self.train_dataset)
         self.stop(steps * self.batch_size)
-        if self.step == 0:
-            self.checkpoint(self.evaluate())
+        del spent
+        self.epoch, self.step = self.epoch + 1, 0
+        self.checkpoint(self.evaluate())
 
 
 class Preset(Contestant):
-    """The preset trained by one plain ``model.fit(train, epochs=recipe.epochs)``.
+    """The preset trained by one ``model.fit`` over the recipe's epochs.
 
-    A callback ends a slice at the first step (or ``steps_per_execution`` group) that brings the
-    slice to ``slice_images``: it stops the clock, evaluates on the test set, runs the other
-    contestant's slice and restarts the clock.
+    ``fit(train.repeat(), steps_per_epoch=...)`` makes the same passes with the same schedule as
+    ``fit(train, epochs)`` but keeps one iterator, so no spent iterator is dropped on the clock.
+    A callback ends a slice at the first step (or ``steps_per_execution`` group) that completes
+    ``slice_images``: it stops the clock, evaluates, runs the other contestant's slice, restarts.
     """
 
     def __init__(self, slice_images: int):
@@ -231,8 +244,9 @@ class Preset(Contestant):
 
         self.start()
         self.model.fit(
-            self.train_data,
+            self.train_data.repeat(),
             epochs=self.recipe.epochs,
+            steps_per_epoch=steps_per_epoch(self.recipe),
             callbacks=[Slices()],
             shuffle=False,  # tfgen.data shuffles the training set every epoch
             verbose=0,
