@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Sequence
 
 import keras
@@ -111,3 +112,37 @@ class SampleGrid(keras.callbacks.Callback):
             grid = image_grid(images, value_range=self.value_range)
             with tf.summary.create_file_writer(os.path.join(self.log_dir, "samples")).as_default():
                 tf.summary.image("samples", grid[None], step=epoch + 1)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops ``fit`` once ``minutes`` of training time have passed (checked after every batch).
+
+    Time counts from the first training batch of this ``fit`` call and excludes nothing else, so
+    validation and other callbacks spend the budget too. The epoch in progress ends early (Keras
+    then runs its epoch-end callbacks and validation) and training stops. ``elapsed`` holds the
+    seconds used.
+
+    Args:
+        minutes: the budget (> 0).
+
+    Example:
+        >>> budget = TimeBudget(minutes=10)
+        >>> budget.seconds
+        600.0
+    """
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        if not minutes or minutes <= 0:
+            raise ValueError(f"minutes must be a positive number; got {minutes!r}")
+        self.seconds = float(minutes) * 60.0
+        self.start: float | None = None
+        self.elapsed = 0.0
+
+    def on_train_begin(self, logs=None) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        self.elapsed = time.perf_counter() - self.start
+        if self.elapsed >= self.seconds:
+            self.model.stop_training = True

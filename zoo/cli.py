@@ -25,6 +25,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfgen", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--epochs", type=_positive_int)
     tr.add_argument("--batch-size", type=_positive_int)
+    tr.add_argument("--minutes", type=_positive_float, help="stop training after this long")
     tr.add_argument("--workdir", help="output directory (default runs/PRESET)")
     tr.add_argument("--resume", action="store_true", help="continue an unfinished run in --workdir")
     tr.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity")
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             for name in zoo.list_presets():
                 p = zoo.get(name)
-                print(f"{name:34s} {p.model_class:6s} {p.train.dataset:14s} {p.description}")
+                print(f"{name:40s} {p.model_class:14s} {p.train.dataset:14s} {p.description}")
         elif args.command == "train":
             workdir = args.workdir or os.path.join("runs", args.preset)
             metrics = runner.train(
@@ -76,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 dataset=args.dataset,
                 epochs=args.epochs,
                 batch_size=args.batch_size,
+                max_minutes=args.minutes,
                 resume=args.resume,
                 verbose=args.verbose,
             )

@@ -53,8 +53,16 @@ def _recipe_for(
     return preset.with_train(**changes) if changes else preset
 
 
+def _recipe_from_json(train: dict) -> presets.TrainRecipe:
+    if "scale" in train:
+        train = dict(train, scale=tuple(train["scale"]))
+    return presets.TrainRecipe(**train)
+
+
 def _datasets(recipe: presets.TrainRecipe):
-    common = dict(binarize=recipe.binarize, labels=recipe.labels, seed=recipe.seed)
+    common = dict(
+        binarize=recipe.binarize, labels=recipe.labels, seed=recipe.seed, scale=recipe.scale
+    )
     train = data.load(recipe.dataset, "train", batch_size=recipe.batch_size, **common)
     test = data.load(recipe.dataset, "test", batch_size=recipe.eval_batch_size, **common)
     return train, test
@@ -93,6 +101,7 @@ def train(
     dataset: str | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
+    max_minutes: float | None = None,
     resume: bool = False,
     verbose: int | str = 1,
 ) -> dict:
@@ -104,6 +113,7 @@ def train(
         dataset: train on another dataset than the preset's (the model follows its image shape).
         epochs: override the recipe's epochs.
         batch_size: override the recipe's batch size.
+        max_minutes: stop training after this many minutes (overrides the recipe's budget).
         resume: continue an unfinished run in ``workdir`` from its last finished epoch.
         verbose: Keras ``fit`` verbosity (1 shows the progress bar).
 
@@ -118,7 +128,7 @@ def train(
             raise ValueError(
                 f"{workdir!r} holds a run of preset {run['preset']!r}, not {preset_name!r}"
             )
-        recorded = presets.TrainRecipe(**run["train"])
+        recorded = _recipe_from_json(run["train"])
         for name, value in (("dataset", dataset), ("batch_size", batch_size)):
             if value is not None and value != getattr(recorded, name):
                 raise ValueError(
@@ -134,6 +144,8 @@ def train(
                 "or choose a new --workdir"
             )
         preset = _recipe_for(presets.get(preset_name), dataset, epochs, batch_size)
+    if max_minutes is not None:
+        preset = preset.with_train(max_minutes=max_minutes)
     recipe = preset.train
     os.makedirs(workdir, exist_ok=True)
     _write_json(run_path, {"preset": preset.name, "train": dataclasses.asdict(recipe)})
@@ -147,11 +159,18 @@ def train(
         keras.callbacks.CSVLogger(os.path.join(workdir, "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, MODEL_FILE)),
         tfgen_callbacks.SampleGrid(
-            os.path.join(workdir, "samples"), 64, seed=0, log_dir=log_dir, **preset.sample_kwargs
+            os.path.join(workdir, "samples"),
+            64,
+            seed=0,
+            log_dir=log_dir,
+            value_range=recipe.scale,
+            **preset.sample_kwargs,
         ),
     ]
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    if recipe.max_minutes:
+        callbacks.append(tfgen_callbacks.TimeBudget(recipe.max_minutes))
     start = time.perf_counter()
     model.fit(
         train_ds,
@@ -194,7 +213,7 @@ def evaluate(workdir: str, iwae_samples: int = 0, max_examples: int | None = Non
     Results are merged into ``metrics.json`` under ``"evaluate"``.
     """
     run = _read_run(workdir)
-    recipe = presets.TrainRecipe(**run["train"])
+    recipe = _recipe_from_json(run["train"])
     model = load(workdir)
     _, test_ds = _datasets(recipe)
     if max_examples:
@@ -222,9 +241,11 @@ def sample(workdir: str, num_samples: int, out: str, seed: int = 0) -> str:
     """Writes a PNG grid of ``num_samples`` samples (decoder means where the model has them)."""
     if num_samples < 1:
         raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-    preset = presets.get(_read_run(workdir)["preset"])
+    run = _read_run(workdir)
+    preset = presets.get(run["preset"])
     images = load(workdir).sample(num_samples, seed=seed, **preset.sample_kwargs)
-    return tfgen_callbacks.save_image_grid(np.asarray(images), out)
+    scale = _recipe_from_json(run["train"]).scale
+    return tfgen_callbacks.save_image_grid(np.asarray(images), out, value_range=scale)
 
 
 def export(workdir: str, out_dir: str) -> str:

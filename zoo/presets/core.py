@@ -1,10 +1,4 @@
-"""Named presets: a model configuration, a training recipe and the results it recorded.
-
-A preset is data, not code: ``zoo.build(name)`` turns it into a compiled model and
-``zoo.train.run(name, workdir)`` (the ``tfgen train`` command) trains it. Names follow
-``<family>_<size>_<dataset>``; ``results`` quotes ``zoo/RESULTS.md`` with the command that
-produced each figure.
-"""
+"""Preset machinery: the recipe and preset records, the registry, and ``build``."""
 
 from __future__ import annotations
 
@@ -33,6 +27,9 @@ class TrainRecipe:
         eval_batch_size: batch size of evaluation.
         labels: whether the model trains on ``(x, y)``.
         seed: seed of data order, binarization and initialisation.
+        scale: the pixel range the model sees (``(-1, 1)`` for GANs).
+        beta_1: Adam's first-moment decay (0.5 for GANs, as in DCGAN).
+        max_minutes: stop training after this many minutes of ``fit`` (None: run all epochs).
     """
 
     dataset: str
@@ -47,6 +44,9 @@ class TrainRecipe:
     eval_batch_size: int = 500
     labels: bool = False
     seed: int = 0
+    scale: tuple[float, float] = (0.0, 1.0)
+    beta_1: float = 0.9
+    max_minutes: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,9 @@ class Preset:
         description: one line for ``tfgen list`` and the README.
         results: recorded figures (see ``zoo/RESULTS.md``), each with the command that made it.
         sample_kwargs: extra ``model.sample`` arguments for grids (decoder means for VAEs).
+        optimizers: the ``compile`` arguments that each get an Adam built from the recipe
+            (``("optimizer",)`` for density models; e.g. ``("g_optimizer", "d_optimizer")``).
+        compile_kwargs: further ``compile`` arguments.
     """
 
     name: str
@@ -70,6 +73,8 @@ class Preset:
     description: str
     results: dict[str, Any] = dataclasses.field(default_factory=dict)
     sample_kwargs: dict[str, Any] = dataclasses.field(default_factory=lambda: {"mean": True})
+    optimizers: tuple[str, ...] = ("optimizer",)
+    compile_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def with_train(self, **changes) -> Preset:
         """A copy with some recipe fields replaced (e.g. ``epochs``, ``batch_size``, ``dataset``).
@@ -84,60 +89,19 @@ class Preset:
         return dataclasses.replace(self, train=dataclasses.replace(self.train, **changes))
 
 
-TUTORIAL_VAE = {"latent_dim": 2, "likelihood": "bernoulli", "prior": "normal"}
-_TUTORIAL_RECIPE = dict(binarize="static", batch_size=32, epochs=10, learning_rate=1e-4)
+PRESETS: dict[str, Preset] = {}
 
-# Recorded figures (zoo/RESULTS.md): test set, nats per image, with the commands that made them.
-_RESULTS = {
-    "vae_tutorial_fashion_mnist": {
-        "protocol": "static",
-        "test_elbo": -194.33,
-        "iwae_nll_k1000": 187.49,
-        "commands": [
-            "tfgen train vae_tutorial_fashion_mnist --workdir runs/vae_tutorial_fashion_mnist",
-            "tfgen evaluate runs/vae_tutorial_fashion_mnist --iwae-samples 1000",
-        ],
-    },
-}
 
-_RESULTS["vae_fast_fashion_mnist"] = {
-    "protocol": "static",
-    "test_elbo": -191.06,
-    "train_seconds": 43.1,
-    "commands": ["python -m zoo.bench_vae"],
-}
+def register(*presets: Preset) -> None:
+    """Adds presets to the registry (each family module in ``zoo/presets/`` calls this once).
 
-_PRESETS = [
-    *(
-        Preset(
-            name=f"vae_tutorial_{dataset}",
-            model_class="VAE",
-            model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
-            train=TrainRecipe(dataset=dataset, **_TUTORIAL_RECIPE),
-            description=f"TF2 convolutional-VAE tutorial, exact recipe, on {title}",
-            results=_RESULTS.get(f"vae_tutorial_{dataset}", {}),
-        )
-        for dataset, title in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"))
-    ),
-    Preset(
-        name="vae_fast_fashion_mnist",
-        model_class="VAE",
-        model=dict(TUTORIAL_VAE, event_shape=(28, 28, 1)),
-        train=TrainRecipe(
-            dataset="fashion_mnist",
-            binarize="static",
-            batch_size=128,
-            epochs=3,
-            learning_rate=4e-3,
-            schedule="cosine",
-            warmup_epochs=0.2,
-            steps_per_execution=8,
-        ),
-        description="tutorial network and protocol, recipe tuned for time-to-ELBO on a CPU",
-        results=_RESULTS["vae_fast_fashion_mnist"],
-    ),
-]
-PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
+    Raises:
+        ValueError: a name that is already registered.
+    """
+    for preset in presets:
+        if preset.name in PRESETS:
+            raise ValueError(f"preset {preset.name!r} is registered twice")
+        PRESETS[preset.name] = preset
 
 
 def list_presets() -> list[str]:
@@ -170,7 +134,7 @@ def get(name: str) -> Preset:
 def make_optimizer(recipe: TrainRecipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """Adam with the recipe's learning rate and schedule (cosine decay with linear warmup)."""
     if recipe.schedule is None:
-        return keras.optimizers.Adam(recipe.learning_rate)
+        return keras.optimizers.Adam(recipe.learning_rate, beta_1=recipe.beta_1)
     if recipe.schedule != "cosine":
         raise ValueError(f"schedule must be None or 'cosine'; got {recipe.schedule!r}")
     total = max(1, steps_per_epoch * recipe.epochs)
@@ -181,7 +145,7 @@ def make_optimizer(recipe: TrainRecipe, steps_per_epoch: int) -> keras.optimizer
         warmup_target=recipe.learning_rate if warmup else None,
         warmup_steps=warmup,
     )
-    return keras.optimizers.Adam(schedule)
+    return keras.optimizers.Adam(schedule, beta_1=recipe.beta_1)
 
 
 def steps_per_epoch(recipe: TrainRecipe) -> int:
@@ -227,10 +191,10 @@ def build(name: str | Preset, **overrides) -> keras.Model:
         model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+    steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
     model.compile(
-        optimizer=make_optimizer(
-            preset.train, steps_per_epoch(preset.train) if preset.train.schedule else 1
-        ),
+        **{name: make_optimizer(preset.train, steps) for name in preset.optimizers},
+        **preset.compile_kwargs,
         steps_per_execution=preset.train.steps_per_execution,
     )
     return model
