@@ -87,3 +87,19 @@ def test_recorded_results_match_results_md():
         for key, value in zoo.get(name).results.items():
             if isinstance(value, float):
                 assert f"{abs(value):g}" in results, (name, key, value)
+
+
+def test_build_uses_the_recipe_precision_and_restores_the_callers_policy():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        fast = zoo.build("vae_fast_fashion_mnist")
+        tutorial = zoo.build("vae_tutorial_fashion_mnist")
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    conv = fast.decoder.layers[2]  # a stride-2 transposed convolution
+    assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
+    assert tutorial.decoder.layers[2].compute_dtype == "float32"
+    # z enters the decoder at full precision; logits leave it in float32
+    first, last = fast.decoder.layers[0], fast.decoder.layers[-1]
+    assert first.compute_dtype == last.compute_dtype == "float32"

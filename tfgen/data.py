@@ -269,5 +269,10 @@ def load(
     # One stateless seed per batch, fresh every epoch: dynamic binarization resamples each epoch
     # and is still reproducible from `seed`. (Dynamic test images were fixed above.)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    ds = tf.data.Dataset.zip((indices, seeds)).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.zip((indices, seeds)).map(gather, num_parallel_calls=2)
+    # Fixed parallelism and buffers, autotuning off: one gather per batch needs no tuning, and
+    # the autotuner's threads made dropping an iterator at each epoch end stall for seconds on
+    # a 2-core CPU (zoo/RESULTS.md). Callers may re-enable it with `ds.with_options(...)`.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(2).with_options(options)

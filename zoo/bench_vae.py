@@ -269,9 +269,9 @@ def train_flops_per_image(networks: list[keras.Model]) -> float:
     return 3 * 2 * macs
 
 
-def matmul_gflops(size: int = 2048, trials: int = 10) -> float:
-    """Best rate of a float32 ``size x size`` matmul in this process, GFLOP/s."""
-    a = tf.random.normal([size, size])
+def matmul_gflops(size: int = 2048, trials: int = 10, dtype: str = "float32") -> float:
+    """Best rate of a ``size x size`` matmul of ``dtype`` in this process, GFLOP/s."""
+    a = tf.cast(tf.random.normal([size, size]), dtype)
     matmul = tf.function(lambda: tf.matmul(a, a)[0, 0])
     matmul()
     best = math.inf
@@ -293,6 +293,10 @@ def main(argv: list[str] | None = None) -> None:
 
     tf.random.set_seed(args.seed)
     peak = matmul_gflops()
+    compute_dtype = keras.DTypePolicy(
+        zoo.get(PRESET).train.mixed_precision or "float32"
+    ).compute_dtype
+    peak_preset = matmul_gflops(dtype=compute_dtype)
     tutorial, preset = Tutorial(args.tutorial_epochs, args.slice_images), Preset(args.slice_images)
     print(
         f"{PRESET}: {preset.recipe}\nalternate slices of {args.slice_images} training images; the "
@@ -306,8 +310,9 @@ def main(argv: list[str] | None = None) -> None:
         tutorial.checkpoint(tutorial.evaluate())
 
     peak = max(peak, matmul_gflops())
+    peak_preset = max(peak_preset, matmul_gflops(dtype=compute_dtype))
     flops = train_flops_per_image([preset.model.encoder, preset.model.decoder])
-    ceiling = peak * 1e9 / flops
+    ceiling, ceiling_preset = peak * 1e9 / flops, peak_preset * 1e9 / flops
     rate = {c.name: c.images / c.seconds for c in (tutorial, preset)}
     target, reached = tutorial.curve[-1][2], preset.time_to(tutorial.curve[-1][2])
     ttq = "not reached" if reached is None else f"{reached:.1f} s"
@@ -320,9 +325,10 @@ def main(argv: list[str] | None = None) -> None:
         f"time to quality (test ELBO >= {target:.2f}): preset {ttq}, tutorial "
         f"{tutorial.seconds:.1f} s{speedup}\n"
         f"CPU ceiling: {flops / 1e6:.1f} MFLOP per image per training step (2 x 3 x the "
-        f"multiply-adds of the conv/dense layers) at {peak:.0f} GFLOP/s (best float32 2048^3 "
-        f"matmul here) = {ceiling:.0f} images/s; preset at {rate['preset'] / ceiling:.0%}, "
-        f"tutorial at {rate['tutorial'] / ceiling:.0%}"
+        f"multiply-adds of the conv/dense layers); best 2048^3 matmul here: float32 {peak:.0f} "
+        f"GFLOP/s = {ceiling:.0f} images/s, the tutorial at {rate['tutorial'] / ceiling:.0%}; "
+        f"{compute_dtype} (the preset's compute dtype) {peak_preset:.0f} GFLOP/s = "
+        f"{ceiling_preset:.0f} images/s, the preset at {rate['preset'] / ceiling_preset:.0%}"
     )
 
 

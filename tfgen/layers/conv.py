@@ -76,7 +76,9 @@ def conv_decoder(
     h0, w0 = height // factor, width // factor
     layers = [
         keras.Input(shape=(input_dim,)),
-        keras.layers.Dense(h0 * w0 * dense_channels, activation="relu"),
+        # float32 under a mixed policy too: the latent code is not rounded to bfloat16/float16
+        # (the layer is tiny; the next layer casts its output to the compute dtype).
+        keras.layers.Dense(h0 * w0 * dense_channels, activation="relu", dtype=_output_dtype()),
         keras.layers.Reshape((h0, w0, dense_channels)),
     ]
     layers += [

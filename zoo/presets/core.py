@@ -185,12 +185,13 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     if unknown:
         raise ValueError(f"{cls.__name__} takes no argument(s) {unknown}; valid: {sorted(allowed)}")
     keras.utils.set_random_seed(preset.train.seed)  # reproducible initial weights
-    if preset.train.mixed_precision:
-        keras.mixed_precision.set_dtype_policy(preset.train.mixed_precision)
+    caller_policy = keras.mixed_precision.global_policy()
+    # The layers keep the policy they are built under; the caller's global policy is restored.
+    keras.mixed_precision.set_dtype_policy(preset.train.mixed_precision or "float32")
     try:
         model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
     finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+        keras.mixed_precision.set_dtype_policy(caller_policy)
     steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
     model.compile(
         **{name: make_optimizer(preset.train, steps) for name in preset.optimizers},
