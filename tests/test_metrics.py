@@ -27,13 +27,13 @@ def test_log_mean_exp_is_stable():
 def test_frechet_distance_closed_forms():
     mu = np.array([1.0, -2.0])
     cov = np.array([[2.0, 0.3], [0.3, 1.0]])
-    assert metrics.frechet_distance(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.gaussian_frechet_distance(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-6)
     # diagonal covariances: |dmu|^2 + sum (sqrt(a) - sqrt(b))^2
     a, b = np.array([1.0, 4.0]), np.array([9.0, 1.0])
     expected = 2.0**2 + (1 - 3) ** 2 + (2 - 1) ** 2
-    assert metrics.frechet_distance([0, 0], np.diag(a), [2, 0], np.diag(b)) == pytest.approx(
-        expected
-    )
+    assert metrics.gaussian_frechet_distance(
+        [0, 0], np.diag(a), [2, 0], np.diag(b)
+    ) == pytest.approx(expected)
 
 
 def test_gaussian_statistics_shapes_and_errors():

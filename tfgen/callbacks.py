@@ -66,8 +66,18 @@ def save_image_grid(
     return path
 
 
+def sample_images(model, num_samples: int, seed: int | None = None, **sample_kwargs) -> np.ndarray:
+    """``model.sample`` as numpy; conditional models get labels ``0, 1, ..., K-1, 0, ...`` unless
+    ``labels`` is given."""
+    if getattr(model, "conditional", False) and "labels" not in sample_kwargs:
+        sample_kwargs["labels"] = np.arange(num_samples, dtype=np.int32) % model.num_classes
+    return np.asarray(model.sample(num_samples, seed=seed, **sample_kwargs))
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Saves a grid of ``model.sample(num_samples, seed=seed)`` after every epoch.
+
+    Conditional models sample labels ``0, 1, ..., K-1, 0, ...`` unless ``labels`` is given.
 
     The same seed every epoch shows how the same latent draws evolve. Files are
     ``{directory}/samples_epoch_{epoch:03d}.png``; with ``log_dir`` the grid also goes to
@@ -100,9 +110,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path: str | None = None
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        images = np.asarray(
-            self.model.sample(self.num_samples, seed=self.seed, **self.sample_kwargs)
-        )
+        images = sample_images(self.model, self.num_samples, self.seed, **self.sample_kwargs)
         self.last_path = save_image_grid(
             images,
             os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png"),

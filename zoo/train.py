@@ -243,7 +243,7 @@ def sample(workdir: str, num_samples: int, out: str, seed: int = 0) -> str:
         raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
     run = _read_run(workdir)
     preset = presets.get(run["preset"])
-    images = load(workdir).sample(num_samples, seed=seed, **preset.sample_kwargs)
+    images = tfgen_callbacks.sample_images(load(workdir), num_samples, seed, **preset.sample_kwargs)
     scale = _recipe_from_json(run["train"]).scale
     return tfgen_callbacks.save_image_grid(np.asarray(images), out, value_range=scale)
 

@@ -1,6 +1,16 @@
 """Layers shared by two or more model families."""
 
 from tfgen.layers.conv import conv_decoder, conv_encoder
+from tfgen.layers.gan import ExperienceReplay, MinibatchDiscrimination
+from tfgen.layers.masked import MaskedConv2D, causal_mask
 from tfgen.layers.priors import LatentPrior
 
-__all__ = ["LatentPrior", "conv_decoder", "conv_encoder"]
+__all__ = [
+    "ExperienceReplay",
+    "LatentPrior",
+    "MinibatchDiscrimination",
+    "MaskedConv2D",
+    "causal_mask",
+    "conv_decoder",
+    "conv_encoder",
+]

@@ -1,7 +1,33 @@
 """tfgen models: one family per module, all Keras 3 models with TFP likelihoods."""
 
-from tfgen.models.base import DensityModel, GenerativeModel
-from tfgen.models.latent import LatentVariableMixin
+from tfgen.models.aae import AAE, AdversarialAutoencoder
+from tfgen.models.base import AdversarialModel, AdversarialPhase, DensityModel, GenerativeModel
+from tfgen.models.cvae import CVAE, ConditionalVAE
+from tfgen.models.dcgan import DCGAN, GAN, GANBase
+from tfgen.models.independent import IndependentBernoulli
+from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
+from tfgen.models.nade import NADE, RNADE
+from tfgen.models.pixelcnn import GatedPixelCNN, PixelCNN
 from tfgen.models.vae import VAE
 
-__all__ = ["VAE", "DensityModel", "GenerativeModel", "LatentVariableMixin"]
+__all__ = [
+    "AAE",
+    "AdversarialAutoencoder",
+    "AdversarialModel",
+    "AdversarialPhase",
+    "CVAE",
+    "DCGAN",
+    "GAN",
+    "GANBase",
+    "ConditionalVAE",
+    "LatentSpaceMixin",
+    "VAE",
+    "IndependentBernoulli",
+    "NADE",
+    "RNADE",
+    "PixelCNN",
+    "GatedPixelCNN",
+    "DensityModel",
+    "GenerativeModel",
+    "LatentVariableMixin",
+]

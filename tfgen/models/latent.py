@@ -1,7 +1,8 @@
 """Latent-variable models ``p(z) p(x | z)``: ELBO, importance-weighted likelihood, sampling.
 
 :class:`LatentVariableMixin` is mixed into a :class:`~tfgen.models.base.DensityModel` (listed
-first in the bases) by the VAE family, the conditional VAE and the adversarial autoencoder.
+first in the bases) by the VAE family and the conditional VAE; the adversarial autoencoder, which
+has no likelihood bound, uses only :class:`LatentSpaceMixin` (sample, reconstruct, interpolate).
 """
 
 from __future__ import annotations
@@ -20,20 +21,99 @@ def _tile(t, n: int):
     return None if t is None else tf.tile(t, [n] + [1] * (t.shape.rank - 1))
 
 
-class LatentVariableMixin:
-    """ELBO, importance-weighted likelihood and sampling for ``p(x, z) = p(z) p(x | z)``.
+class LatentSpaceMixin:
+    """Sampling, reconstruction and interpolation through a latent space ``p(z) p(x | z)``.
 
-    The host class provides ``encode(x, labels, training) -> q(z | x)``,
-    ``decoder_outputs(z, labels, training) -> tensor`` (network outputs of p(x | z)),
-    ``prior`` (a ``tfd.Distribution`` over ``[latent_dim]``) and ``likelihood``
-    (a :class:`tfgen.distributions.ImageLikelihood`).
+    Shared by models trained with a likelihood bound (:class:`LatentVariableMixin`) and by models
+    trained otherwise (the adversarial autoencoder). The host class provides
+    ``encode(x, labels, training) -> q(z | x)``, ``decoder_outputs(z, labels, training) -> tensor``
+    (network outputs of p(x | z)), ``prior`` (a ``tfd.Distribution`` over ``[latent_dim]``) and
+    ``likelihood`` (a :class:`tfgen.distributions.ImageLikelihood`).
     """
-
-    metric_names = ("loss", "elbo", "kl", "reconstruction", "bits_per_dim")
 
     def decode(self, z, labels=None, training: bool = False):
         """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
         return self.likelihood.distribution(self.decoder_outputs(z, labels, training=training))
+
+    def sample_prior(self, num_samples, labels=None, seed=None) -> tf.Tensor:
+        """Codes ``[num_samples, latent_dim]`` from ``p(z)`` (or from ``p(z | labels)``)."""
+        return self.prior.sample(num_samples, seed=seed)
+
+    def sample(self, num_samples: int, seed: int | None = None, labels=None, mean: bool = False):
+        """Decodes ``z ~ p(z)``: images ``[num_samples, H, W, C]`` in [0, 1].
+
+        Args:
+            num_samples: how many images.
+            seed: int for reproducible samples; None draws from the model's random stream.
+            labels: ``[num_samples]`` class ids (conditional models only); None draws them
+                uniformly from ``[0, num_classes)`` (from ``seed`` when given).
+            mean: return the decoder's mean ``E[x | z]`` instead of a draw from ``p(x | z)``.
+        """
+        num_samples = self._check_num_samples(num_samples)
+        if labels is None and self.conditional:
+            label_seed = self._seed(seed) + tf.constant([0, 1], tf.int32)  # apart from z's seed
+            labels = tf.random.stateless_uniform(
+                [num_samples], label_seed, maxval=self.num_classes, dtype=tf.int32
+            )
+        labels = self.check_labels(labels, num_samples)
+        seed = self._seed(seed)
+        z = self.sample_prior(num_samples, labels, seed=seed)
+        outputs = self.decoder_outputs(z, labels)
+        if mean:
+            return self.likelihood.mean(outputs)
+        draws = self.likelihood.distribution(outputs).sample(seed=seed + 1)
+        return self.likelihood.from_support(draws)
+
+    def reconstruct(self, x, labels=None) -> tf.Tensor:
+        """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1]."""
+        z = self.encode(x, labels).mean()
+        return self.likelihood.mean(self.decoder_outputs(z, labels))
+
+    def interpolate(self, x_a, x_b, steps: int = 8, labels=None) -> tf.Tensor:
+        """Decoded means along the straight line between the posterior means of ``x_a`` and ``x_b``.
+
+        Args:
+            x_a: one image ``[H, W, C]`` or a batch ``[B, H, W, C]``.
+            x_b: same shape as ``x_a``.
+            steps: points on the line, endpoints included (>= 2).
+            labels: class ids ``[B]`` for conditional models (used for both ends).
+
+        Returns:
+            ``[steps, H, W, C]`` for single images, ``[B, steps, H, W, C]`` for batches.
+        """
+        if int(steps) < 2:
+            raise ValueError(f"steps must be >= 2; got {steps!r}")
+        x_a, x_b = tf.convert_to_tensor(x_a, tf.float32), tf.convert_to_tensor(x_b, tf.float32)
+        if x_a.shape != x_b.shape:
+            raise ValueError(f"x_a and x_b must have the same shape; got {x_a.shape}, {x_b.shape}")
+        single = x_a.shape.rank == 3
+        if single:
+            x_a, x_b = x_a[None], x_b[None]
+        labels = self.check_labels(labels, int(x_a.shape[0]))
+        z_a, z_b = self.encode(x_a, labels).mean(), self.encode(x_b, labels).mean()
+        t = tf.linspace(0.0, 1.0, int(steps))[:, None, None]  # [steps, 1, 1]
+        z = (1.0 - t) * z_a[None] + t * z_b[None]  # [steps, B, D]
+        flat = tf.reshape(z, [-1, z.shape[-1]])
+        lab = None if labels is None else tf.tile(labels, [int(steps)])
+        images = self.likelihood.mean(self.decoder_outputs(flat, lab))
+        images = tf.reshape(images, [int(steps), -1, *self.event_shape])
+        images = tf.transpose(images, [1, 0, 2, 3, 4])
+        return images[0] if single else images
+
+    def predict_step(self, data):
+        """``predict`` returns reconstruction means (images in [0, 1])."""
+        x, labels = self._unpack_data(data)
+        return self.reconstruct(x, labels)
+
+
+class LatentVariableMixin(LatentSpaceMixin):
+    """ELBO, importance-weighted likelihood and sampling for ``p(x, z) = p(z) p(x | z)``.
+
+    Adds to :class:`LatentSpaceMixin` (same host requirements) the ELBO terms that the shared
+    :class:`~tfgen.models.base.DensityModel` train step minimises and the IWAE ``log_prob``.
+    """
+
+    metric_names = ("loss", "elbo", "kl", "reconstruction", "bits_per_dim")
 
     def elbo_terms(self, x, labels=None, training: bool = False, seed=None) -> dict[str, tf.Tensor]:
         """Single-sample ELBO and its parts per example, in nats.
@@ -112,63 +192,3 @@ class LatentVariableMixin:
             log_w.append(log_px + self.prior.log_prob(z) - q.log_prob(z))
         log_w = tf.concat(log_w, axis=0)
         return tf.reduce_logsumexp(log_w, axis=0) - math.log(float(num_samples))
-
-    def sample(self, num_samples: int, seed: int | None = None, labels=None, mean: bool = False):
-        """Decodes ``z ~ p(z)``: images ``[num_samples, H, W, C]`` in [0, 1].
-
-        Args:
-            num_samples: how many images.
-            seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` class ids (conditional models only).
-            mean: return the decoder's mean ``E[x | z]`` instead of a draw from ``p(x | z)``.
-        """
-        num_samples = self._check_num_samples(num_samples)
-        labels = self.check_labels(labels, num_samples)
-        seed = self._seed(seed)
-        z = self.prior.sample(num_samples, seed=seed)
-        outputs = self.decoder_outputs(z, labels)
-        if mean:
-            return self.likelihood.mean(outputs)
-        draws = self.likelihood.distribution(outputs).sample(seed=seed + 1)
-        return self.likelihood.from_support(draws)
-
-    def reconstruct(self, x, labels=None) -> tf.Tensor:
-        """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1]."""
-        z = self.encode(x, labels).mean()
-        return self.likelihood.mean(self.decoder_outputs(z, labels))
-
-    def interpolate(self, x_a, x_b, steps: int = 8, labels=None) -> tf.Tensor:
-        """Decoded means along the straight line between the posterior means of ``x_a`` and ``x_b``.
-
-        Args:
-            x_a: one image ``[H, W, C]`` or a batch ``[B, H, W, C]``.
-            x_b: same shape as ``x_a``.
-            steps: points on the line, endpoints included (>= 2).
-            labels: class ids ``[B]`` for conditional models (used for both ends).
-
-        Returns:
-            ``[steps, H, W, C]`` for single images, ``[B, steps, H, W, C]`` for batches.
-        """
-        if int(steps) < 2:
-            raise ValueError(f"steps must be >= 2; got {steps!r}")
-        x_a, x_b = tf.convert_to_tensor(x_a, tf.float32), tf.convert_to_tensor(x_b, tf.float32)
-        if x_a.shape != x_b.shape:
-            raise ValueError(f"x_a and x_b must have the same shape; got {x_a.shape}, {x_b.shape}")
-        single = x_a.shape.rank == 3
-        if single:
-            x_a, x_b = x_a[None], x_b[None]
-        labels = self.check_labels(labels, int(x_a.shape[0]))
-        z_a, z_b = self.encode(x_a, labels).mean(), self.encode(x_b, labels).mean()
-        t = tf.linspace(0.0, 1.0, int(steps))[:, None, None]  # [steps, 1, 1]
-        z = (1.0 - t) * z_a[None] + t * z_b[None]  # [steps, B, D]
-        flat = tf.reshape(z, [-1, z.shape[-1]])
-        lab = None if labels is None else tf.tile(labels, [int(steps)])
-        images = self.likelihood.mean(self.decoder_outputs(flat, lab))
-        images = tf.reshape(images, [int(steps), -1, *self.event_shape])
-        images = tf.transpose(images, [1, 0, 2, 3, 4])
-        return images[0] if single else images
-
-    def predict_step(self, data):
-        """``predict`` returns reconstruction means (images in [0, 1])."""
-        x, labels = self._unpack_data(data)
-        return self.reconstruct(x, labels)

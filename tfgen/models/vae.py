@@ -83,10 +83,18 @@ class VAE(LatentVariableMixin, DensityModel):
         self.decoder_filters = tuple(int(f) for f in decoder_filters)
         self.prior_layer = LatentPrior(latent_dim, kind=prior, num_components=prior_components)
         height, width, channels = self.event_shape
-        self.encoder = conv_encoder(self.event_shape, 2 * latent_dim, self.encoder_filters)
+        extra = self.label_feature_dim  # label features fed to both networks (0: unconditional)
+        self.encoder = conv_encoder(
+            (height, width, channels + extra), 2 * latent_dim, self.encoder_filters
+        )
         out_channels = channels * self.likelihood.params_per_channel
-        self.decoder = conv_decoder(latent_dim, (height, width, out_channels), self.decoder_filters)
+        self.decoder = conv_decoder(
+            latent_dim + extra, (height, width, out_channels), self.decoder_filters
+        )
         self.built = True
+
+    #: Width of the label features concatenated to the networks' inputs (conditional subclasses).
+    label_feature_dim: int = 0
 
     @property
     def prior(self):
@@ -95,12 +103,21 @@ class VAE(LatentVariableMixin, DensityModel):
 
     def encode(self, x, labels=None, training: bool = False):
         """``q(z | x)``: a ``tfd.MultivariateNormalDiag`` with batch shape ``[B]``."""
-        self.check_labels(labels)
-        return dists.gaussian_posterior(self.encoder(x, training=training))
+        inputs = self.encoder_inputs(x, labels, training=training)
+        return dists.gaussian_posterior(self.encoder(inputs, training=training))
 
     def decoder_outputs(self, z, labels=None, training: bool = False) -> tf.Tensor:
         """Likelihood parameters (logits) ``[B, H, W, C * params_per_channel]`` for codes ``z``."""
-        return self.decoder(z, training=training)
+        return self.decoder(self.decoder_inputs(z, labels, training=training), training=training)
+
+    def encoder_inputs(self, x, labels=None, training: bool = False) -> tf.Tensor:
+        """What the encoder sees: the images (conditional subclasses append label features)."""
+        self.check_labels(labels)
+        return x
+
+    def decoder_inputs(self, z, labels=None, training: bool = False) -> tf.Tensor:
+        """What the decoder sees: the codes (conditional subclasses append label features)."""
+        return z
 
     def call(self, inputs, training: bool = False) -> tf.Tensor:
         """Decoder logits at the posterior mean (deterministic, for serving)."""

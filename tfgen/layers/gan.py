@@ -1,0 +1,140 @@
+"""Mode-collapse remedies for GAN discriminators: minibatch discrimination and experience replay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="tfgen")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Appends minibatch features to each example (Salimans et al. 2016, section 3.2).
+
+    For features ``f_i`` ``[B, A]``, ``M_i = f_i T`` reshaped to ``[K, D]`` (a learned tensor
+    ``T`` of shape ``[A, K * D]``); ``c_k(i, j) = exp(-||M_{i,k} - M_{j,k}||_1)``;
+    ``o_k(i) = sum_{j != i} c_k(i, j)``. The output is ``concat(f_i, o(i))`` ``[B, A + K]``: the
+    discriminator sees how close each example is to the others in its batch, so a generator
+    that collapses (every fake alike) is easy to spot.
+
+    Args:
+        num_kernels: K, the number of minibatch features added.
+        kernel_dim: D, the dimension of each kernel's projection.
+        **kwargs: ``keras.layers.Layer`` arguments.
+
+    Raises:
+        ValueError: naming ``num_kernels`` or ``kernel_dim`` when not a positive int.
+
+    Example:
+        >>> layer = MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+        >>> out = layer(tf.zeros([4, 5]))
+        >>> out.shape, float(out[0, -1])  # identical examples: o = B - 1 = 3
+        (TensorShape([4, 8]), 3.0)
+
+    References:
+        Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016.
+    """
+
+    def __init__(self, num_kernels: int = 50, kernel_dim: int = 5, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("num_kernels", num_kernels), ("kernel_dim", kernel_dim)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}")
+        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(int(input_shape[-1]), self.num_kernels * self.kernel_dim),
+            initializer=keras.initializers.RandomNormal(stddev=0.1),
+            name="kernel",
+        )
+
+    def call(self, features):
+        m = tf.reshape(features @ self.kernel, [-1, self.num_kernels, self.kernel_dim])
+        l1 = tf.reduce_sum(tf.abs(m[:, None] - m[None, :]), axis=-1)  # [B, B, K]
+        o = tf.reduce_sum(tf.exp(-l1), axis=1) - 1.0  # drop c(i, i) = 1
+        return tf.concat([features, tf.cast(o, features.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + self.num_kernels)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "num_kernels": self.num_kernels,
+            "kernel_dim": self.kernel_dim,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgen")
+class ExperienceReplay(keras.layers.Layer):
+    """A ring buffer of the last ``capacity`` generated examples, shown again to the discriminator.
+
+    The discriminator then keeps penalising regions the generator visited before, which damps
+    the generator hopping from mode to mode (Shrivastava et al. 2017, "history of refined images";
+    the experience replay of the course). Its contents are non-trainable weights, so they are saved
+    with the model.
+
+    Args:
+        capacity: examples held.
+        event_shape: shape of one example.
+        **kwargs: ``keras.layers.Layer`` arguments.
+
+    Example:
+        >>> replay = ExperienceReplay(capacity=4, event_shape=(2,))
+        >>> replay.push(tf.ones([3, 2]), tf.zeros([3], tf.int32))
+        >>> x, _ = replay.mix(tf.zeros([2, 2]), tf.zeros([2], tf.int32), 1.0, seed=[0, 1])
+        >>> x.numpy().tolist(), int(replay.count)
+        ([[1.0, 1.0], [1.0, 1.0]], 3)
+    """
+
+    def __init__(self, capacity: int, event_shape: Sequence[int], **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be a positive int; got {capacity!r}")
+        self.capacity, self.event_shape = capacity, tuple(int(d) for d in event_shape)
+        sync = dict(trainable=False, aggregation="only_first_replica")
+        self.examples = self.add_weight(
+            shape=(capacity, *self.event_shape), initializer="zeros", name="examples", **sync
+        )
+        self.labels = self.add_weight(
+            shape=(capacity,), initializer="zeros", dtype="int32", name="labels", **sync
+        )
+        self.count = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", name="count", **sync
+        )
+        self.built = True
+
+    def mix(self, fakes, labels, fraction: float, seed) -> tuple[tf.Tensor, tf.Tensor]:
+        """Replaces the first ``round(fraction * B)`` of ``fakes`` (and their labels) by random
+        stored examples; returns them unchanged while the buffer is empty."""
+        batch = tf.shape(fakes)[0]
+        filled = tf.minimum(self.count, self.capacity)
+        idx = tf.random.stateless_uniform(
+            [batch], seed=seed, maxval=tf.maximum(filled, 1), dtype=tf.int32
+        )
+        k = tf.cast(tf.round(fraction * tf.cast(batch, tf.float32)), tf.int32)
+        use = (tf.range(batch) < k) & (filled > 0)
+        shape = tf.concat([[batch], tf.ones([len(self.event_shape)], tf.int32)], 0)
+        old = tf.cast(tf.gather(self.examples, idx), fakes.dtype)
+        mixed = tf.where(tf.reshape(use, shape), old, fakes)
+        return mixed, tf.where(use, tf.gather(self.labels, idx), labels)
+
+    def push(self, fakes, labels) -> None:
+        """Stores a batch, overwriting the oldest examples once full."""
+        batch = tf.shape(fakes)[0]
+        positions = (self.count + tf.range(batch)) % self.capacity
+        positions = positions[:, None]
+        fakes = tf.cast(tf.stop_gradient(fakes), self.examples.dtype)
+        self.examples.assign(tf.tensor_scatter_nd_update(self.examples, positions, fakes))
+        labels = tf.cast(labels, tf.int32)
+        self.labels.assign(tf.tensor_scatter_nd_update(self.labels, positions, labels))
+        self.count.assign_add(batch)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "capacity": self.capacity,
+            "event_shape": list(self.event_shape),
+        }

@@ -1,0 +1,89 @@
+"""Adversarial autoencoder presets: N(0, I), a 10-Gaussian ring, and the label-supervised ring.
+
+All use a deterministic encoder, a 2-D code (so codes can be plotted against the prior), the
+tutorial's conv encoder/decoder with a Bernoulli likelihood on statically binarized images, and one
+Adam(5e-4, beta_1=0.5) per phase (reconstruction, discriminator, generator).
+"""
+
+from zoo.presets.core import Preset, TrainRecipe, register
+
+_AAE = dict(event_shape=(28, 28, 1), latent_dim=2, posterior="deterministic")
+_RECIPE = dict(
+    dataset="fashion_mnist",
+    binarize="static",
+    batch_size=128,
+    epochs=10,
+    learning_rate=5e-4,
+    beta_1=0.5,
+    steps_per_execution=8,
+)
+_OPTIMIZERS = ("ae_optimizer", "d_optimizer", "g_optimizer")
+# Recorded figures (zoo/results_cvae_aae.md), with their commands.
+_BENCH = "python -m zoo.bench_aae --epochs 10"
+_RESULTS = {
+    name: {
+        "protocol": "static",
+        "epochs": 10,
+        **figures,
+        "commands": [f"tfgen train {name} --workdir runs/{name}", *extra],
+    }
+    for name, figures, extra in (
+        ("aae_gaussian_fashion_mnist", {"test_reconstruction": 215.30, "prior_mmd": 0.028}, []),
+        (
+            "aae_mog_fashion_mnist",
+            {
+                "test_reconstruction": 214.76,
+                "prior_mmd": 0.109,
+                "bench_prior_mmd": 0.0197,
+                "bench_vae_prior_mmd": 0.5604,
+            },
+            [_BENCH],
+        ),
+        (
+            "aae_supervised_fashion_mnist",
+            {
+                "test_reconstruction": 257.89,
+                "codes_in_own_component": 0.58,
+                "sample_class_accuracy": 0.652,
+            },
+            [],
+        ),
+    )
+}
+
+
+def _aae(name: str, description: str, labels: bool = False, **model) -> Preset:
+    return Preset(
+        name=name,
+        model_class="AdversarialAutoencoder",
+        model=dict(_AAE, **model),
+        train=TrainRecipe(**_RECIPE, labels=labels),
+        description=description,
+        results=_RESULTS[name],
+        optimizers=_OPTIMIZERS,
+    )
+
+
+_RING = dict(prior_radius=4.0, prior_scale=0.5)
+register(
+    _aae(
+        "aae_gaussian_fashion_mnist",
+        "adversarial autoencoder, 2-D code matched to N(0, I)",
+        prior="normal",
+    ),
+    _aae(
+        "aae_mog_fashion_mnist",
+        "adversarial autoencoder, 2-D code matched to 10 Gaussians on a circle",
+        prior="mixture",
+        prior_components=10,
+        **_RING,
+    ),
+    _aae(
+        "aae_supervised_fashion_mnist",
+        "adversarial autoencoder, each class's codes matched to its own Gaussian",
+        labels=True,
+        prior="supervised",
+        num_classes=10,
+        **_RING,
+    ),
+)
