@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import pathlib
+import random
 from collections.abc import Sequence
 
 import keras
@@ -140,11 +141,26 @@ def train_classifier(
 ) -> tuple[ImageClassifier, dict]:
     """Trains an :class:`ImageClassifier` on ``dataset``'s train split (images in [0, 1]).
 
+    Training is seeded from ``config.seed`` (``keras.utils.set_random_seed``), so the classifier
+    is reproducible. Python's and NumPy's global random states are restored afterwards; the
+    TensorFlow/Keras global seed stays set to ``config.seed``, so code that needs its own random
+    stream should seed after calling this (or :func:`get_classifier`, which trains only when the
+    cache is empty).
+
     Returns:
         ``(classifier, info)`` with ``info`` holding the dataset, the config and the test
         accuracy.
     """
+    py_state, np_state = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(config.seed)
+    try:
+        return _train_seeded(dataset, config, verbose)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+def _train_seeded(dataset: str, config: ClassifierConfig, verbose: int):
     model = ImageClassifier(
         data.event_shape(dataset),
         data.num_classes(dataset),

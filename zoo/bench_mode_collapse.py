@@ -9,7 +9,7 @@ script prints one row per run and the mean per variant.
 
 Usage::
 
-    python -m zoo.bench_mode_collapse --seeds 3 --steps 4000
+    python -m zoo.bench_mode_collapse --seeds 3 --steps 3000
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def run(variant: str, seed: int, steps: int, batch_size: int, num_eval: int = 25
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args(argv)

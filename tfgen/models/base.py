@@ -146,11 +146,18 @@ class GenerativeModel(keras.Model):
         return inputs, None
 
     def _unpack_data(self, data):
-        """Keras data (``x``, ``(x,)``, ``(x, y)``) -> ``(x, labels)``; labels dropped if unused."""
+        """Keras data (``x``, ``(x,)``, ``(x, y)``) -> ``(x, labels)``.
+
+        Unconditional models drop the labels; conditional ones validate them (:meth:`check_labels`:
+        missing labels fail at trace time, out-of-range ids at run time), so ``fit``/``evaluate``/
+        ``predict`` of every family reject bad labels instead of training on garbage.
+        """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(x, (tuple, list, dict)):
             x, y = self._split_inputs(x)
-        return x, (y if self.conditional else None)
+        if not self.conditional:
+            return x, None
+        return x, self.check_labels(y, tf.shape(x)[0])
 
     def check_labels(self, labels, num: int | tf.Tensor | None = None) -> tf.Tensor | None:
         """Validates ``labels`` and returns them as an int32 ``[N]`` tensor (None if unconditional).

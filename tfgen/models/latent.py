@@ -51,7 +51,7 @@ class LatentSpaceMixin:
         """
         num_samples = self._check_num_samples(num_samples)
         if labels is None and self.conditional:
-            label_seed = self._seed(seed) + tf.constant([0, 1], tf.int32)  # apart from z's seed
+            label_seed = tf.random.experimental.stateless_fold_in(self._seed(seed), 1)
             labels = tf.random.stateless_uniform(
                 [num_samples], label_seed, maxval=self.num_classes, dtype=tf.int32
             )
@@ -61,7 +61,10 @@ class LatentSpaceMixin:
         outputs = self.decoder_outputs(z, labels)
         if mean:
             return self.likelihood.mean(outputs)
-        draws = self.likelihood.distribution(outputs).sample(seed=seed + 1)
+        # fold_in: sub-seeds that never collide with another call's (seed + 1 would)
+        draws = self.likelihood.distribution(outputs).sample(
+            seed=tf.random.experimental.stateless_fold_in(seed, 2)
+        )
         return self.likelihood.from_support(draws)
 
     def reconstruct(self, x, labels=None) -> tf.Tensor:

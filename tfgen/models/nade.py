@@ -469,7 +469,9 @@ class RNADE(_AutoregressiveNADE):
         u = tf.random.stateless_uniform(
             [num_samples, self.num_dims, k], seed=seed, minval=1e-7, maxval=1.0
         )
-        z = tf.random.stateless_normal([num_samples, self.num_dims, 1], seed=seed + 1)
+        z = tf.random.stateless_normal(
+            [num_samples, self.num_dims, 1], seed=tf.random.experimental.stateless_fold_in(seed, 1)
+        )
         return tf.concat([-tf.math.log(-tf.math.log(u)), z], axis=-1)
 
     def _draw(self, params, noise):
@@ -495,8 +497,9 @@ class RNADE(_AutoregressiveNADE):
         levels = tf.round(tf.clip_by_value(flat, 0.0, 1.0) * (_NUM_LEVELS - 1))
         if observed:
             u = tf.fill(tf.shape(flat), 0.5)
+        elif seed is None:  # evaluation: one fixed noise image, the same for every example
+            u = tf.random.stateless_uniform(tf.shape(flat)[1:], seed=[0, 0])[None]
         else:
-            seed = tf.constant([0, 0], tf.int32) if seed is None else seed
             u = tf.random.stateless_uniform(tf.shape(flat), seed=seed)
         y = (levels + u) / _NUM_LEVELS
         alpha = self.logit_alpha

@@ -149,6 +149,19 @@ class GenerativeModelBattery:
         b = model.sample(4, seed=1, labels=[1, 1, 1, 1], **self.sample_mean_kwargs())
         assert not np.allclose(a, b), "changing labels must change conditional samples"
 
+    def test_fit_and_evaluate_reject_missing_or_out_of_range_labels(self):
+        import pytest  # the battery runs under pytest; tfgen itself does not need it
+
+        model = self.compiled_model()
+        if not model.conditional:
+            return
+        x, labels = self.batch()
+        with pytest.raises(ValueError, match="labels"):
+            model.fit(tf.data.Dataset.from_tensors(x), epochs=1, verbose=0)
+        bad = tf.data.Dataset.from_tensors((x, tf.fill(tf.shape(labels), model.num_classes)))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="labels"):
+            model.evaluate(bad, verbose=0)
+
     def sample_mean_kwargs(self) -> dict:
         return {}
 
