@@ -14,7 +14,7 @@ Three parts, all in one process:
   ``--eval-seconds`` of training; evaluations are off the clock. Writes ``curve.json`` and
   ``model.keras`` to ``--workdir``.
 
-Run from the repository root (figures in zoo/results_nade.md were made with ``cpulock
+Run from the repository root (figures in zoo/RESULTS.md were made with ``cpulock
 exclusive``)::
 
     python -m zoo.bench_nade logprob sample

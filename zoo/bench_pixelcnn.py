@@ -7,7 +7,7 @@ once (a 1-sample warm-up off the clock), then timed on 16 samples with the same 
 also counts the pixels where the two methods' images differ (they draw from the same conditionals
 with the same random numbers, so only float rounding can make one flip).
 
-Run (timed figures recorded in zoo/results_pixelcnn.md were taken under the exclusive CPU lock)::
+Run (timed figures recorded in zoo/RESULTS.md were taken under the exclusive CPU lock)::
 
     python -m zoo.bench_pixelcnn                    # 28x28, then the size sweep
     python -m zoo.bench_pixelcnn --sizes 8 16 28 --naive-max 28

@@ -18,7 +18,7 @@ _RECIPE = dict(
     steps_per_execution=8,
 )
 _OPTIMIZERS = ("ae_optimizer", "d_optimizer", "g_optimizer")
-# Recorded figures (zoo/results_cvae_aae.md), with their commands.
+# Recorded figures (zoo/RESULTS.md), with their commands.
 _BENCH = "python -m zoo.bench_aae --epochs 10"
 _RESULTS = {
     name: {

@@ -2,7 +2,7 @@
 
 from zoo.presets.core import Preset, TrainRecipe, register
 
-# Recorded figures (zoo/results_cvae_aae.md): test set, nats per image, with their commands.
+# Recorded figures (zoo/RESULTS.md): test set, nats per image, with their commands.
 _RESULTS = {
     "protocol": "static",
     "epochs": 10,

@@ -20,7 +20,7 @@ _RECIPE = dict(
     steps_per_execution=8,
 )
 
-# Recorded figures (zoo/results_dcgan.md): FCD / classifier score on 10,000 samples vs the test
+# Recorded figures (zoo/RESULTS.md): FCD / classifier score on 10,000 samples vs the test
 # split, with the cached Fashion-MNIST classifier (tfgen.classifier), and their commands.
 _TRAIN = "tfgen train {0} --workdir runs/{0} --minutes 32"
 _METRICS = (

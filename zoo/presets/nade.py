@@ -18,7 +18,7 @@ from zoo.presets.core import Preset, TrainRecipe, register
 
 _BINARIZED = dict(dataset="fashion_mnist", binarize="dynamic")
 
-# Recorded figures (zoo/results_nade.md): test NLL in nats per image, with the commands.
+# Recorded figures (zoo/RESULTS.md): test NLL in nats per image, with the commands.
 _RESULTS: dict[str, dict] = {
     "nade_fast_binarized_fashion_mnist": {
         "protocol": "dynamic",
