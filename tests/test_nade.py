@@ -144,13 +144,16 @@ def test_rnade_dequantized_log_prob_is_the_logit_density_plus_the_jacobian():
     for a, b in zip(plain.weights, model.weights, strict=True):
         a.assign(b)
     x = next(iter(digits(batch_size=8, binarize=None)))
-    u = tf.random.stateless_uniform([8, 64], seed=[0, 0])  # log_prob's fixed dequantization draw
-    y = (np.round(x.numpy().reshape(8, 64) * 255) + u.numpy()) / 256
+    # log_prob's fixed dequantization draw: one noise image shared by every example, so an
+    # image's log_prob does not depend on its batch or its position in it
+    u = tf.random.stateless_uniform([64], seed=[0, 0])
+    y = (np.round(x.numpy().reshape(8, 64) * 255) + u.numpy()[None]) / 256
     p = 0.05 + 0.9 * y
     v = np.log(p) - np.log1p(-p)
     log_det = np.sum(np.log(0.9) - np.log(p) - np.log1p(-p), -1) - 64 * np.log(256)
     expected = plain.log_prob(v.reshape(8, 8, 8, 1)).numpy() + log_det
     np.testing.assert_allclose(model.log_prob(x), expected, rtol=1e-5)
+    np.testing.assert_allclose(model.log_prob(x[3:5]), expected[3:5], rtol=1e-5)
     bpd = -expected / (64 * np.log(2))
     np.testing.assert_allclose(model.bits_per_dim(x), bpd, rtol=1e-5)
 
