@@ -152,7 +152,7 @@ def test_keras_round_trip_restores_all_three_optimizers(tmp_path):
 def test_supervised_prior_draws_each_label_from_its_component():
     model = AAE(event_shape=(8, 8, 1), prior="supervised", num_classes=4, prior_scale=0.1)
     labels = tf.constant([0, 1, 2, 3] * 50)
-    z = model.sample_prior(200, labels, seed=tf.constant([1, 2])).numpy()
+    z = model.sample_prior(200, seed=tf.constant([1, 2]), labels=labels).numpy()
     loc = model.prior_layer.loc.numpy()
     nearest = np.argmin(((z[:, None] - loc[None]) ** 2).sum(-1), axis=1)
     np.testing.assert_array_equal(nearest, labels.numpy())

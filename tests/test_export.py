@@ -166,7 +166,7 @@ class _TinyConditional(GenerativeModel):
         x, labels = self._unpack_data(data)
         return x * tf.gather(self.scale, labels)[:, None, None, None]
 
-    def sample(self, num_samples, seed=None, labels=None):
+    def sample(self, num_samples, *, seed=None, labels=None):
         labels = self.check_labels(labels, num_samples)
         u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=self._seed(seed))
         return u * tf.gather(self.scale, labels)[:, None, None, None]

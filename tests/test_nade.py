@@ -301,3 +301,38 @@ def test_bad_completion_arguments_name_the_argument():
         model.sample(2, observed=x, mask=np.ones([4, 4]))
     with pytest.raises(ValueError, match="mask"):
         model.sample(2, observed=x, mask=np.full([4, 4, 1], 0.5))
+
+
+def test_one_observed_image_and_bool_mask_broadcast_to_all_samples():
+    model = sharpened_nade(seed=2)
+    image = np.array([[[1.0], [0.0]], [[0.0], [0.0]]], np.float32)
+    mask = np.array([[True, True], [False, False]])[..., None]
+    one = model.sample(5, seed=1, observed=image, mask=mask)
+    many = model.sample(5, seed=1, observed=np.repeat(image[None], 5, 0), mask=mask * 1.0)
+    np.testing.assert_array_equal(one, many)
+    np.testing.assert_array_equal(one[:, 0], np.broadcast_to(image[0], [5, 2, 1]))
+
+
+def test_independent_completion_keeps_observed_pixels_and_checks_arguments():
+    model = IndependentBernoulli((2, 2, 1), seed=0)
+    observed = np.ones([6, 2, 2, 1], np.float32)
+    mask = np.array([[1, 0], [0, 1]], np.float32)[..., None]
+    out = model.sample(6, seed=0, observed=observed, mask=mask).numpy()
+    np.testing.assert_array_equal(out[:, 0, 0], 1.0)
+    np.testing.assert_array_equal(out[:, 1, 1], 1.0)
+    with pytest.raises(ValueError, match="observed and mask"):
+        model.sample(6, mask=mask)
+    with pytest.raises(ValueError, match="observed"):
+        model.sample(5, observed=observed, mask=mask)
+    with pytest.raises(ValueError, match="mask"):
+        model.sample(6, observed=observed, mask=np.full([2, 2, 1], 2.0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: NADE((2, 2, 1), 3), lambda: RNADE((2, 2, 1), 3, 2), lambda: IndependentBernoulli()],
+    ids=["nade", "rnade", "independent"],
+)
+def test_sample_arguments_after_num_samples_are_keyword_only(make):
+    with pytest.raises(TypeError, match="positional"):
+        make().sample(2, 0)

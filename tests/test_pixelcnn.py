@@ -227,3 +227,17 @@ def test_training_lowers_test_nll_and_conditioning_helps():
         results[conditional] = model.evaluate(test, verbose=0, return_dict=True)["loss"]
         assert results[conditional] < before - 10, (before, results[conditional])
     assert results[True] < results[False], results  # labels carry information about the digit
+
+
+def test_completion_mask_must_broadcast_and_hold_only_zeros_and_ones():
+    model = PixelCNN((4, 4, 1), num_layers=1, filters=4)
+    x = np.zeros([2, 4, 4, 1], np.float32)
+    with pytest.raises(ValueError, match="mask"):
+        model.sample(2, observed=x, mask=np.ones([4, 4]))  # [4, 4] does not fit [.., 4, 1]
+    with pytest.raises(ValueError, match="mask"):
+        model.sample(2, observed=x, mask=np.full([4, 4, 1], 0.5))
+
+
+def test_sample_arguments_after_num_samples_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        PixelCNN((4, 4, 1), num_layers=1, filters=4).sample(2, 0)

@@ -6,8 +6,9 @@ from tfgen.models.cvae import CVAE, ConditionalVAE
 from tfgen.models.dcgan import DCGAN, GAN, GANBase
 from tfgen.models.independent import IndependentBernoulli
 from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
-from tfgen.models.nade import NADE, RNADE
+from tfgen.models.nade import NADE
 from tfgen.models.pixelcnn import GatedPixelCNN, PixelCNN
+from tfgen.models.rnade import RNADE
 from tfgen.models.vae import VAE
 
 __all__ = [

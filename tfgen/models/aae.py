@@ -209,8 +209,20 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         scale = tf.gather(tf.nn.softplus(tf.convert_to_tensor(layer.raw_scale)), labels)
         return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
 
-    def sample_prior(self, num_samples, labels=None, seed=None) -> tf.Tensor:
-        """Codes from ``p(z)``, or from ``p(z | labels)`` for the supervised prior."""
+    def sample_prior(self, num_samples, *, seed=None, labels=None) -> tf.Tensor:
+        """Codes ``[num_samples, latent_dim]`` from ``p(z)``, or ``p(z | labels)`` if supervised.
+
+        Args:
+            num_samples: how many codes (with the supervised prior, one per label).
+            seed: a TFP seed (int or stateless ``[2]`` pair); keyword-only, like ``labels``.
+            labels: ``[num_samples]`` class ids; required by the supervised prior only.
+
+        Example:
+            >>> from tfgen.models import AAE
+            >>> aae = AAE(event_shape=(8, 8, 1), prior="supervised", num_classes=4, latent_dim=2)
+            >>> aae.sample_prior(3, seed=(1, 2), labels=[0, 1, 3]).shape
+            TensorShape([3, 2])
+        """
         if self.prior_kind == "supervised":
             return self.class_prior(labels).sample(seed=seed)
         return self.prior.sample(num_samples, seed=seed)
@@ -265,7 +277,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         labels = self._training_labels(labels)
         z = tf.stop_gradient(self.codes(x, training=training))
         n = tf.shape(z)[0]
-        real = self.sample_prior(n, labels, seed=self._seed())
+        real = self.sample_prior(n, seed=self._seed(), labels=labels)
         d_real = self.discriminator_logits(real, labels, training=training)
         d_fake = self.discriminator_logits(z, labels, training=training)
         loss = tf.reduce_mean(tf.nn.softplus(-d_real)) + tf.reduce_mean(tf.nn.softplus(d_fake))

@@ -214,8 +214,17 @@ class GenerativeModel(keras.Model):
             return tf.identity(labels)
 
     # ----------------------------------------------------------------------------- public API
-    def sample(self, num_samples: int, seed: int | None = None, labels=None) -> tf.Tensor:
-        """Draws ``num_samples`` images ``[num_samples, H, W, C]``, reproducible for a seed."""
+    def sample(self, num_samples: int, *, seed: int | None = None, labels=None) -> tf.Tensor:
+        """Draws ``num_samples`` images ``[num_samples, H, W, C]``, reproducible for a seed.
+
+        Subclasses keep every argument after ``num_samples`` keyword-only (``seed``, ``labels``,
+        then their own, e.g. ``mean``).
+
+        Args:
+            num_samples: how many images.
+            seed: int for reproducible samples; None draws from the model's random stream.
+            labels: ``[num_samples]`` int class ids (conditional models only).
+        """
         raise NotImplementedError
 
     def _check_num_samples(self, num_samples):

@@ -161,12 +161,13 @@ class GANBase(AdversarialModel):
         return loss, {"g_loss": loss}
 
     # ----------------------------------------------------------------------------- sampling
-    def sample(self, num_samples: int, seed: int | None = None, labels=None) -> tf.Tensor:
+    def sample(self, num_samples: int, *, seed: int | None = None, labels=None) -> tf.Tensor:
         """``G(z)``, ``z ~ N(0, I)``: ``[num_samples, *event_shape]`` (reproducible for a seed).
 
         Args:
             num_samples: how many examples.
-            seed: int for reproducible samples; None draws from the model's random stream.
+            seed: int for reproducible samples; None draws from the model's random stream
+                (keyword-only, like ``labels``).
             labels: ``[num_samples]`` int class ids (conditional models only).
         """
         num_samples = self._check_num_samples(num_samples)

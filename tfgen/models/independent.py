@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen import distributions as dists
+from tfgen.models import autoregressive
 from tfgen.models.base import DensityModel
 
 
@@ -75,25 +76,27 @@ class IndependentBernoulli(DensityModel):
         return self.log_prob(x, labels)
 
     def sample(
-        self, num_samples: int, seed: int | None = None, labels=None, observed=None, mask=None
+        self, num_samples: int, *, seed: int | None = None, labels=None, observed=None, mask=None
     ) -> tf.Tensor:
-        """Independent draws ``[num_samples, H, W, C]``; with ``observed``/``mask`` (1 = keep)
-        the kept pixels are copied and the rest drawn (independently of them, by definition).
+        """Independent draws ``[num_samples, H, W, C]``; with ``observed``/``mask`` (1 = keep,
+        both broadcastable to the samples) the kept pixels are copied and the rest drawn
+        (independently of them, by definition).
+
+        Args:
+            num_samples: how many images.
+            seed: int for reproducible (stateless) samples; None draws from the model's stream.
+            labels: must be None (unconditional model).
+            observed: optional images whose pixels where ``mask`` is 1 are kept.
+            mask: 1/True where ``observed`` is kept; required with ``observed``.
 
         Raises:
             ValueError: naming ``num_samples``, ``labels``, ``observed`` or ``mask``.
         """
         num_samples = self._check_num_samples(num_samples)
         self.check_labels(labels)
+        observed, mask = autoregressive.check_completion(
+            self.event_shape, num_samples, observed, mask
+        )
         u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=self._seed(seed))
-        draws = tf.cast(u < tf.sigmoid(self.logits), tf.float32)
-        if observed is None and mask is None:
-            return draws
-        if observed is None or mask is None:
-            raise ValueError("observed and mask must be given together (or neither)")
-        observed = tf.convert_to_tensor(observed, tf.float32)
-        if observed.shape.rank != 4 or tuple(observed.shape[1:]) != self.event_shape:
-            raise ValueError(
-                f"observed must have shape [num_samples, *{self.event_shape}]; got {observed.shape}"
-            )
-        return tf.where(tf.cast(mask, tf.bool), observed, draws)
+        draws = autoregressive.bernoulli_draw(self.logits, u)
+        return draws if observed is None else tf.where(mask, observed, draws)

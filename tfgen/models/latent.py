@@ -35,12 +35,28 @@ class LatentSpaceMixin:
         """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
         return self.likelihood.distribution(self.decoder_outputs(z, labels, training=training))
 
-    def sample_prior(self, num_samples, labels=None, seed=None) -> tf.Tensor:
-        """Codes ``[num_samples, latent_dim]`` from ``p(z)`` (or from ``p(z | labels)``)."""
+    def sample_prior(self, num_samples, *, seed=None, labels=None) -> tf.Tensor:
+        """Codes ``[num_samples, latent_dim]`` from ``p(z)`` (or from ``p(z | labels)``).
+
+        Args:
+            num_samples: how many codes.
+            seed: a TFP seed (int or stateless ``[2]`` pair); keyword-only, like ``labels``.
+            labels: ``[num_samples]`` class ids; ignored unless the prior depends on them.
+
+        Example:
+            >>> import tfgen
+            >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
+            >>> vae.sample_prior(3, seed=(1, 2)).shape
+            TensorShape([3, 2])
+        """
         return self.prior.sample(num_samples, seed=seed)
 
-    def sample(self, num_samples: int, seed: int | None = None, labels=None, mean: bool = False):
+    def sample(
+        self, num_samples: int, *, seed: int | None = None, labels=None, mean: bool = False
+    ) -> tf.Tensor:
         """Decodes ``z ~ p(z)``: images ``[num_samples, H, W, C]`` in [0, 1].
+
+        Every argument after ``num_samples`` is keyword-only.
 
         Args:
             num_samples: how many images.
@@ -48,6 +64,12 @@ class LatentSpaceMixin:
             labels: ``[num_samples]`` class ids (conditional models only); None draws them
                 uniformly from ``[0, num_classes)`` (from ``seed`` when given).
             mean: return the decoder's mean ``E[x | z]`` instead of a draw from ``p(x | z)``.
+
+        Example:
+            >>> import tfgen
+            >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
+            >>> vae.sample(2, seed=0, mean=True).shape
+            TensorShape([2, 8, 8, 1])
         """
         num_samples = self._check_num_samples(num_samples)
         if labels is None and self.conditional:
@@ -57,7 +79,7 @@ class LatentSpaceMixin:
             )
         labels = self.check_labels(labels, num_samples)
         seed = self._seed(seed)
-        z = self.sample_prior(num_samples, labels, seed=seed)
+        z = self.sample_prior(num_samples, seed=seed, labels=labels)
         outputs = self.decoder_outputs(z, labels)
         if mean:
             return self.likelihood.mean(outputs)

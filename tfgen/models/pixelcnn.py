@@ -145,6 +145,7 @@ class _PixelCNNBase(DensityModel):
     def sample(
         self,
         num_samples: int,
+        *,
         seed: int | None = None,
         labels=None,
         method: str = "cached",
@@ -169,7 +170,8 @@ class _PixelCNNBase(DensityModel):
                 pixels where ``mask`` is true are kept instead of drawn (image completion; each
                 missing pixel is drawn from ``p(x_i | x_<i)``, given pixels before it only).
             mask: bool (or 0/1) array broadcastable to the samples: true where ``observed``
-                is given. Required with ``observed``.
+                is given. Required with ``observed`` (see
+                :func:`tfgen.models.autoregressive.check_completion`).
 
         Raises:
             ValueError: naming ``method``, ``num_samples``, ``labels``, ``observed`` or ``mask``.

@@ -18,17 +18,18 @@ and weights the two methods produce the same images, except where float rounding
   start of each row (the gated model computes its vertical stack for the whole row there) and
   ``pixel(model, state, consts, row, x_pad, r, c) -> (logits, state)``. Work per image falls
   from ``O((H W)^2)`` to ``O(H W)`` network positions.
+
+The completion checks, the Bernoulli / Gumbel-max draws and the per-model ``tf.function`` cache
+are shared with NADE (:mod:`tfgen.models.autoregressive`).
 """
 
 from __future__ import annotations
 
-import weakref
-
-import numpy as np
 import tensorflow as tf
 
+from tfgen.models import autoregressive
+
 METHODS = ("cached", "naive")
-_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def window(layer, padded: tf.Tensor, r, c) -> tf.Tensor:
@@ -148,37 +149,23 @@ HOOKS = {
 def check_completion(model, num_samples, observed, mask):
     """Validates ``observed``/``mask`` and returns them as ``[N, H, W, C]`` float32 / bool.
 
+    :func:`tfgen.models.autoregressive.check_completion` plus a range check: ``observed`` holds
+    images in [0, 1], returned as the values the network reads (``model.network_input``).
     Without ``observed`` both are returned as "nothing observed" (zeros, all false).
 
     Raises:
         ValueError: naming ``observed`` or ``mask``.
     """
     shape = [num_samples, *model.event_shape]
-    if observed is None and mask is None:
+    observed, mask = autoregressive.check_completion(model.event_shape, num_samples, observed, mask)
+    if observed is None:
         return tf.zeros(shape), tf.zeros(shape, tf.bool)
-    if observed is None or mask is None:
-        raise ValueError("observed and mask must be given together (mask: true where observed)")
-    observed = tf.convert_to_tensor(observed, tf.float32)
-    mask = tf.convert_to_tensor(mask)
-    for name, t in (("observed", observed), ("mask", mask)):
-        static = [None if tf.is_tensor(d) else d for d in shape]
-        try:
-            np.broadcast_shapes(tuple(t.shape), tuple(1 if d is None else d for d in static))
-            ok = tuple(t.shape[-3:]) == tuple(model.event_shape) or t.shape.rank < 3
-        except ValueError:
-            ok = False
-        if not ok or t.shape.rank > 4:
-            raise ValueError(
-                f"{name} must broadcast to [num_samples, H, W, C] = {static}; got shape {t.shape}"
-            )
     if tf.executing_eagerly():
         values = observed.numpy()
         if values.size and (values.min() < 0.0 or values.max() > 1.0):
             raise ValueError(f"observed must be images in [0, 1]; got range [{values.min()}, "
                              f"{values.max()}]")  # fmt: skip
-    observed = tf.broadcast_to(model.network_input(observed), shape)
-    mask = tf.broadcast_to(tf.cast(mask, tf.bool), shape)
-    return observed, mask
+    return model.network_input(observed), mask
 
 
 def _draw(likelihood, logits, seed, index, channel, channels):
@@ -190,10 +177,10 @@ def _draw(likelihood, logits, seed, index, channel, channels):
         [n, params], seed=tf.random.experimental.stateless_fold_in(seed, index)
     )
     if params == 1:
-        value = tf.cast(u[:, 0] < tf.sigmoid(logits[:, 0]), tf.float32)
+        value = autoregressive.bernoulli_draw(logits[:, 0], u[:, 0])
     else:
-        gumbel = -tf.math.log(-tf.math.log(tf.clip_by_value(u, 1e-20, 1.0 - 1e-7)))
-        value = tf.cast(tf.argmax(logits + gumbel, axis=-1), tf.float32)
+        gumbel = autoregressive.gumbel_noise(tf.clip_by_value(u, 1e-20, 1.0 - 1e-7))
+        value = tf.cast(autoregressive.gumbel_max(logits, gumbel), tf.float32)
     return likelihood.from_support(value)
 
 
@@ -235,19 +222,6 @@ def _generate(model, method, n, seed, labels, observed, mask):
     return x_pad[:, p : p + height, p : p + width]
 
 
-def _function(model, method):
-    functions = _FUNCTIONS.setdefault(model, {})
-    if method not in functions:
-        ref = weakref.ref(model)  # the cached function must not keep the model alive
-        functions[method] = tf.function(
-            lambda n, seed, labels, observed, mask: _generate(
-                ref(), method, n, seed, labels, observed, mask
-            ),
-            reduce_retracing=True,
-        )
-    return functions[method]
-
-
 def sample(model, method, num_samples, seed, labels, observed, mask) -> tf.Tensor:
     """Runs ``method`` (``"cached"`` or ``"naive"``) in a cached ``tf.function`` of ``model``.
 
@@ -257,4 +231,7 @@ def sample(model, method, num_samples, seed, labels, observed, mask) -> tf.Tenso
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
     n = tf.convert_to_tensor(num_samples, tf.int32)
-    return _function(model, method)(n, tf.cast(seed, tf.int32), labels, observed, mask)
+    generate = autoregressive.cached_function(
+        model, method, lambda model, *args: _generate(model, method, *args)
+    )
+    return generate(n, tf.cast(seed, tf.int32), labels, observed, mask)

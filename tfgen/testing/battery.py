@@ -13,8 +13,9 @@ Example:
 Every check asserts behaviour that could fail: config round trip; weights exist before any call;
 one ``fit`` changes the weights and reports finite named metrics; ``evaluate``/``predict``;
 ``sample`` shape, support, seed determinism and label honouring; ``log_prob`` shape, finiteness
-and eager == ``tf.function``; autoregressive causality by gradients; ``.keras`` round trip that
-resumes training; SavedModel export and reload with identical outputs.
+and eager == ``tf.function``; autoregressive causality by gradients (zero for later inputs,
+nonzero for some earlier ones); ``.keras`` round trip that resumes training; SavedModel export
+and reload with identical outputs.
 """
 
 from __future__ import annotations
@@ -180,26 +181,39 @@ class GenerativeModelBattery:
         np.testing.assert_allclose(bpd, -eager / (model.num_dims * np.log(2.0)), rtol=1e-4)
 
     def test_autoregressive_causality(self):
-        """Output i (in the model's ordering) has zero gradient with respect to inputs >= i."""
+        """Output i (in the model's ordering) has zero gradient with respect to inputs >= i, and
+        a nonzero gradient with respect to some input < i (for i > 0).
+
+        The second half keeps the first from passing vacuously: a model that ignores its inputs,
+        or cuts their gradient (e.g. by rounding them without a straight-through estimator), has
+        all-zero gradients. A few images are used so one dead ReLU cannot zero every gradient.
+        """
         model = self.make_model()
         if not getattr(model, "autoregressive", False):
             return
         x, labels = self.batch()
-        x = tf.convert_to_tensor(x[:1])
+        n = min(4, int(x.shape[0]))
+        x = tf.convert_to_tensor(x[:n])
         order = np.asarray(getattr(model, "ordering_indices", np.arange(model.num_dims)))
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
-            out = model((x, labels[:1]) if model.conditional else x)
-            flat = tf.reshape(out, [model.num_dims, -1])
+            out = model((x, labels[:n]) if model.conditional else x)
+            flat = tf.reshape(out, [n, model.num_dims, -1])
             checked = np.linspace(0, model.num_dims - 1, 6).astype(int)
             # the reductions must be recorded by the tape, so they happen inside it
-            sums = {i: tf.reduce_sum(flat[order[i]]) for i in checked}
+            sums = {i: tf.reduce_sum(flat[:, order[i]]) for i in checked}
         position = np.empty_like(order)
         position[order] = np.arange(order.size)
         for i in checked:
             grad = tape.gradient(sums[i], x, unconnected_gradients="zero")
-            grad = np.abs(np.reshape(grad.numpy(), [-1]))
-            assert np.all(grad[position >= i] == 0), f"output {i} depends on inputs at or after it"
+            grad = np.abs(np.reshape(grad.numpy(), [n, -1]))  # example b's outputs see only x[b]
+            assert np.all(grad[:, position >= i] == 0), (
+                f"output {i} depends on inputs at or after it"
+            )
+            assert i == 0 or np.any(grad[:, position < i] > 0), (
+                f"output {i} has zero gradient with respect to every input before it: the model "
+                "ignores its inputs (or blocks their gradient), so causality is untested"
+            )
 
     def test_keras_round_trip_resumes_training(self, tmp_path):
         model = self.compiled_model()

@@ -1,0 +1,139 @@
+"""Sampling helpers shared by the pixel-by-pixel families (NADE, RNADE, PixelCNN) and the
+independent-pixel baseline.
+
+* :func:`check_completion`: validation of ``sample(..., observed=, mask=)`` (image completion).
+* :func:`bernoulli_draw`, :func:`gumbel_noise`, :func:`gumbel_max`: draws from logits given
+  uniform noise drawn up front with ``tf.random.stateless_*``, so a sample is a deterministic
+  function of its seed (identical in eager, graph and an exported SavedModel).
+* :func:`cached_function`: one traced ``tf.function`` per model and key (e.g. the sampling
+  method), holding the model only weakly.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: function}
+
+
+def _broadcasts_to(shape: tf.TensorShape, target: Sequence[int | None]) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (None: unknown, anything goes statically)."""
+    if shape.rank is None:
+        return True
+    if shape.rank > len(target):
+        return False
+    pairs = zip(reversed(shape.as_list()), reversed(list(target)), strict=False)
+    return all(d is None or t is None or d in (1, t) for d, t in pairs)
+
+
+def check_completion(
+    event_shape: Sequence[int], num_samples, observed, mask
+) -> tuple[tf.Tensor, tf.Tensor] | tuple[None, None]:
+    """Validates the ``observed``/``mask`` arguments of an image-completion ``sample`` call.
+
+    Args:
+        event_shape: ``(H, W, C)`` of one image.
+        num_samples: the number of samples N (a python int, or a tensor in a traced function).
+        observed: images whose pixels where ``mask`` is true are kept, broadcastable to
+            ``[N, H, W, C]`` (one image ``[H, W, C]`` serves every sample), or None.
+        mask: bool or 0/1 values broadcastable to ``[N, H, W, C]``: true where ``observed`` is
+            kept, or None.
+
+    Returns:
+        ``(None, None)`` when neither is given, else ``observed`` as float32 and ``mask`` as bool,
+        both broadcast to ``[N, H, W, C]``.
+
+    Raises:
+        ValueError: naming ``observed`` or ``mask`` when only one is given, when either does not
+            broadcast to ``[N, H, W, C]``, or (eagerly) when a non-bool ``mask`` holds values
+            other than 0 and 1.
+
+    Example:
+        >>> observed, mask = check_completion((2, 2, 1), 3, np.ones([2, 2, 1]), [[[1], [0]]] * 2)
+        >>> observed.shape, mask.dtype, mask[2, :, :, 0].numpy().tolist()
+        (TensorShape([3, 2, 2, 1]), tf.bool, [[True, False], [True, False]])
+        >>> check_completion((2, 2, 1), 3, None, None)
+        (None, None)
+    """
+    if observed is None and mask is None:
+        return None, None
+    if observed is None or mask is None:
+        raise ValueError(
+            "observed and mask must be given together (or neither); mask is true where observed"
+        )
+    observed = tf.convert_to_tensor(observed, tf.float32)
+    mask = tf.convert_to_tensor(mask)
+    shape = [num_samples, *event_shape]
+    static = [num_samples if isinstance(num_samples, int) else None, *event_shape]
+    for name, t in (("observed", observed), ("mask", mask)):
+        if not _broadcasts_to(t.shape, static):
+            raise ValueError(
+                f"{name} must broadcast to [num_samples, H, W, C] = {static}; "
+                f"got shape {t.shape.as_list()}"
+            )
+    if mask.dtype != tf.bool:
+        if tf.executing_eagerly() and not np.all(np.isin(mask.numpy(), (0, 1))):
+            raise ValueError("mask must hold only 0/1 (or booleans): 1 marks observed pixels")
+        mask = tf.cast(mask, tf.bool)
+    return tf.broadcast_to(observed, shape), tf.broadcast_to(mask, shape)
+
+
+def bernoulli_draw(logits: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
+    """A Bernoulli draw from ``logits`` and uniform noise ``u``: 1.0 where ``u < sigmoid(logits)``.
+
+    Example:
+        >>> bernoulli_draw(tf.constant([0.0, 0.0]), tf.constant([0.4, 0.6])).numpy().tolist()
+        [1.0, 0.0]
+    """
+    return tf.cast(u < tf.sigmoid(logits), tf.float32)
+
+
+def gumbel_noise(u: tf.Tensor) -> tf.Tensor:
+    """Standard Gumbel noise ``-log(-log(u))`` from uniform ``u`` in (0, 1) (clip ``u`` first if
+    it can be 0 or round to 1).
+
+    Example:
+        >>> round(float(gumbel_noise(tf.constant(0.5))), 4)  # -log(log 2)
+        0.3665
+    """
+    return -tf.math.log(-tf.math.log(u))
+
+
+def gumbel_max(logits: tf.Tensor, gumbel: tf.Tensor) -> tf.Tensor:
+    """A categorical draw ``argmax(logits + gumbel)`` over the last axis (int64 indices).
+
+    With ``gumbel`` i.i.d. standard Gumbel noise (:func:`gumbel_noise`) the index is distributed as
+    ``Categorical(logits)`` (the Gumbel-max trick).
+
+    Example:
+        >>> gumbel_max(tf.constant([[0.0, 1.0, 0.0]]), tf.constant([[2.0, 0.0, 0.0]])).numpy()
+        array([0])
+    """
+    return tf.argmax(logits + gumbel, axis=-1)
+
+
+def cached_function(model, key, fn: Callable) -> Callable:
+    """``tf.function(lambda *args: fn(model, *args), reduce_retracing=True)``, made once per
+    ``(model, key)`` and reused by later calls.
+
+    The function holds ``model`` through a weak reference and the cache is keyed weakly, so
+    caching never keeps a model alive; ``fn`` must therefore not refer to ``model`` itself (pass
+    an unbound method or a module-level function, which receives the model as first argument).
+
+    Example:
+        >>> class Model:
+        ...     scale = tf.constant(2.0)
+        >>> model = Model()
+        >>> double = cached_function(model, "double", lambda m, x: m.scale * x)
+        >>> float(double(tf.constant(3.0))), cached_function(model, "double", None) is double
+        (6.0, True)
+    """
+    functions = _FUNCTIONS.setdefault(model, {})
+    if key not in functions:
+        ref = weakref.ref(model)
+        functions[key] = tf.function(lambda *args: fn(ref(), *args), reduce_retracing=True)
+    return functions[key]
