@@ -155,28 +155,65 @@ def test_minibatch_discrimination_matches_the_formula():
     out = layer(f).numpy()
     m = (f @ layer.kernel.numpy()).reshape(6, 4, 3)
     c = np.exp(-np.abs(m[:, None] - m[None]).sum(-1))  # [6, 6, 4]
-    expected = c.sum(1) - 1.0
+    expected = (c.sum(1) - 1.0) / 5  # mean of c(i, j) over the B - 1 others j != i
     np.testing.assert_allclose(out[:, :5], f)
     np.testing.assert_allclose(out[:, 5:], expected, rtol=1e-5, atol=1e-6)
-    # a collapsed batch (all identical) gets the maximum B - 1 on every kernel
-    np.testing.assert_allclose(layer(np.repeat(f[:1], 6, 0)).numpy()[:, 5:], 5.0)
     with pytest.raises(ValueError, match="num_kernels"):
         MinibatchDiscrimination(num_kernels=0)
 
 
-def test_experience_replay_is_a_ring_buffer_and_mixes_the_requested_share():
+def test_minibatch_features_are_in_0_1_whatever_the_batch_size():
+    layer = MinibatchDiscrimination(num_kernels=4, kernel_dim=3)
+    f = np.random.default_rng(0).normal(size=[1, 5]).astype(np.float32)
+    for batch in (2, 6, 128):  # a collapsed batch (all identical): 1, not B - 1
+        np.testing.assert_allclose(layer(np.repeat(f, batch, 0)).numpy()[:, 5:], 1.0)
+    np.testing.assert_array_equal(layer(f).numpy()[:, 5:], 0.0)  # no other example: 0, no NaN
+
+
+def test_minibatch_discrimination_does_not_saturate_the_discriminator_at_init():
+    # The summed features (0 to B - 1 = 127) gave logits of about 20 on the ring at init.
+    x = np.random.default_rng(0).normal(size=[128, 2]).astype(np.float32)
+    for seed in range(3):
+        plain = GAN(event_shape=(2,), hidden_units=(128, 128), seed=seed)
+        mbd = GAN(
+            event_shape=(2,),
+            hidden_units=(128, 128),
+            minibatch_kernels=8,
+            minibatch_kernel_dim=4,
+            seed=seed,
+        )
+        assert np.abs(mbd(x).numpy()).max() < 3 * np.abs(plain(x).numpy()).max() + 1.0
+
+
+def test_experience_replay_fills_then_replaces_and_mixes_the_requested_share():
     replay = ExperienceReplay(capacity=5, event_shape=(1,))
     empty, _ = replay.mix(tf.zeros([4, 1]), tf.zeros([4], tf.int32), 0.5, [0, 0])
     np.testing.assert_array_equal(empty, np.zeros([4, 1]))  # nothing stored yet: unchanged
-    for start in (1, 4, 7):  # push 1..3, 4..6, 7..9: the ring keeps the last five (5..9)
-        values = np.arange(start, start + 3, dtype=np.float32)[:, None]
-        replay.push(values, values[:, 0].astype(np.int32))
-    assert int(replay.count) == 9
-    assert sorted(replay.examples.numpy()[:, 0].tolist()) == [5, 6, 7, 8, 9]
-    np.testing.assert_array_equal(replay.labels.numpy(), replay.examples.numpy()[:, 0])
+    replay.push(np.array([[1.0], [2.0], [3.0]]), np.array([1, 2, 3]))
+    replay.push(np.array([[4.0], [5.0]]), np.array([4, 5]))
+    np.testing.assert_array_equal(replay.examples.numpy()[:, 0], [1, 2, 3, 4, 5])  # filled in order
+    replay.push(np.array([[7.0], [8.0], [9.0]]), np.array([7, 8, 9]))  # full: random slots
+    stored = replay.examples.numpy()[:, 0]
+    assert int(replay.count) == 8
+    assert {7, 8, 9} <= set(stored.tolist()) and len(set(stored.tolist())) == 5  # distinct slots
+    np.testing.assert_array_equal(replay.labels.numpy(), stored)  # labels travel along
     mixed, labels = replay.mix(tf.zeros([8, 1]), tf.zeros([8], tf.int32), 0.25, [1, 2])
-    assert np.all(mixed.numpy()[:2] >= 5) and np.all(mixed.numpy()[2:] == 0)
-    np.testing.assert_array_equal(labels.numpy(), mixed.numpy()[:, 0])  # labels travel along
+    assert np.all(mixed.numpy()[:2] >= 1) and np.all(mixed.numpy()[2:] == 0)
+    np.testing.assert_array_equal(labels.numpy(), mixed.numpy()[:, 0])
+
+
+def test_experience_replay_keeps_a_long_tail_of_old_fakes():
+    # Shrivastava et al.: new fakes overwrite random stored ones, so the stored ages are
+    # geometric (mean capacity / batch = 10 pushes), not the last 10 pushes only (a FIFO).
+    replay = ExperienceReplay(capacity=100, event_shape=(1,))
+    for step in range(60):
+        replay.push(np.full([10, 1], step, np.float32), np.zeros([10], np.int32))
+    ages = 59 - replay.examples.numpy()[:, 0]
+    assert ages.max() >= 15 and 6 < ages.mean() < 13  # a FIFO: max 9, mean 4.5
+    again = ExperienceReplay(capacity=100, event_shape=(1,))  # reproducible without a seed
+    for step in range(60):
+        again.push(np.full([10, 1], step, np.float32), np.zeros([10], np.int32))
+    np.testing.assert_array_equal(again.examples.numpy(), replay.examples.numpy())
 
 
 def test_replay_buffer_fills_during_fit_and_round_trips(tmp_path):
