@@ -10,6 +10,15 @@ decay, 8 batches per ``tf.function`` call, and a 15-minute budget.
 from zoo.presets.core import Preset, TrainRecipe, register
 
 _BINARIZED = dict(dataset="fashion_mnist", binarize="dynamic", steps_per_execution=8)
+# The binarized presets' shared recipe: batch 128, Adam 3e-3, 0.1-epoch warmup + cosine, 15 minutes.
+_BINARIZED_RECIPE = dict(
+    _BINARIZED,
+    batch_size=128,
+    learning_rate=3e-3,
+    schedule="cosine",
+    warmup_epochs=0.1,
+    max_minutes=15.0,
+)
 _SAMPLES = {"method": "cached"}
 
 # Recorded figures (zoo/RESULTS.md): test NLL in nats per image, with commands.
@@ -53,13 +62,8 @@ register(
         model_class="PixelCNN",
         model=dict(event_shape=(28, 28, 1), num_layers=15, filters=16, likelihood="bernoulli"),
         train=TrainRecipe(
-            **_BINARIZED,
-            batch_size=128,
+            **_BINARIZED_RECIPE,
             epochs=6,
-            learning_rate=3e-3,
-            schedule="cosine",
-            warmup_epochs=0.1,
-            max_minutes=15.0,
         ),
         description="PixelCNN, 15 residual blocks x 16 filters, 15-minute CPU recipe",
         results=_RESULTS.get("pixelcnn_small_binarized_fashion_mnist", {}),
@@ -70,13 +74,8 @@ register(
         model_class="GatedPixelCNN",
         model=dict(event_shape=(28, 28, 1), num_layers=6, filters=32, likelihood="bernoulli"),
         train=TrainRecipe(
-            **_BINARIZED,
-            batch_size=128,
+            **_BINARIZED_RECIPE,
             epochs=1,
-            learning_rate=3e-3,
-            schedule="cosine",
-            warmup_epochs=0.1,
-            max_minutes=15.0,
         ),
         description="gated PixelCNN, 6 layers x 32 filters (no blind spot), 1 epoch",
         results=_RESULTS.get("gated_pixelcnn_small_binarized_fashion_mnist", {}),
@@ -93,14 +92,9 @@ register(
             num_classes=10,
         ),
         train=TrainRecipe(
-            **_BINARIZED,
-            batch_size=128,
+            **_BINARIZED_RECIPE,
             epochs=1,
-            learning_rate=3e-3,
-            schedule="cosine",
-            warmup_epochs=0.1,
             labels=True,
-            max_minutes=15.0,
         ),
         description="class-conditional gated PixelCNN (labels=), 6 layers x 32 filters, 1 epoch",
         results=_RESULTS.get("gated_pixelcnn_conditional_binarized_fashion_mnist", {}),
