@@ -10,6 +10,23 @@ Example:
 
 __version__ = "0.1.0"
 
-from tfgen import callbacks, data, distributions, export, metrics, models  # noqa: E402
+from tfgen import (  # noqa: E402
+    callbacks,
+    data,
+    distributions,
+    export,
+    metrics,
+    mixed_precision,
+    models,
+)
 
-__all__ = ["callbacks", "data", "distributions", "export", "metrics", "models", "__version__"]
+__all__ = [
+    "callbacks",
+    "data",
+    "distributions",
+    "export",
+    "metrics",
+    "mixed_precision",
+    "models",
+    "__version__",
+]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import keras
 import tensorflow as tf
 
+from tfgen.mixed_precision import float32_bias_gradients
 from tfgen.models.base import GenerativeModel
 
 
@@ -230,7 +231,8 @@ class AdversarialModel(GenerativeModel):
         with tf.GradientTape() as tape:
             loss, logs = phase.loss(x, labels, training=True)
             scaled = optimizer.scale_loss(tf.cast(loss, tf.float32) / replicas)
-        grads = tape.gradient(scaled, variables)
+        with float32_bias_gradients():  # bfloat16 bias gradients are wrong on CPU otherwise
+            grads = tape.gradient(scaled, variables)
         optimizer.apply(grads, variables)
         return logs
 

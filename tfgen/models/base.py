@@ -23,6 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgen.mixed_precision import float32_bias_gradients
+
 _SEED_SALT = 0x5EED
 
 
@@ -292,7 +294,8 @@ class DensityModel(GenerativeModel):
             terms = self.compute_terms(x, labels, training=True)
             loss = self._mean_loss(terms)
             scaled = self.optimizer.scale_loss(loss / replicas)
-        grads = tape.gradient(scaled, self.trainable_variables)
+        with float32_bias_gradients():  # bfloat16 bias gradients are wrong on CPU otherwise
+            grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         return self._update_trackers(terms, loss)
 
