@@ -31,6 +31,18 @@ def test_bfloat16_bias_gradient_of_a_large_feature_map_is_the_float32_sum(functi
     np.testing.assert_allclose(grad.numpy().astype(np.float32), 501.76, rtol=2**-8)
 
 
+def test_bfloat16_bias_gradient_of_random_values_is_exact_to_bfloat16_rounding():
+    x = tf.zeros([128, 28, 28, 16], tf.bfloat16)
+    upstream = tf.cast(tf.random.stateless_normal(x.shape, seed=[5, 6], mean=0.1), tf.bfloat16)
+    bias = tf.Variable(tf.zeros([16], tf.bfloat16))
+    with tf.GradientTape() as tape:
+        y = tf.nn.bias_add(x, bias)
+    with float32_bias_gradients():
+        grad = tape.gradient(y, bias, output_gradients=upstream).numpy().astype(np.float64)
+    exact = upstream.numpy().astype(np.float64).sum(axis=(0, 1, 2))
+    np.testing.assert_allclose(grad, exact, rtol=2**-8)
+
+
 def test_channels_first_sums_over_every_axis_but_axis_1():
     x = tf.zeros([8, 5, 30, 30], tf.bfloat16)
     grad = bias_gradient(x, tf.Variable(tf.zeros([5], tf.bfloat16)), data_format="NCHW")
