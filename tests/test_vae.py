@@ -183,6 +183,51 @@ def test_mixed_bfloat16_policy_trains_with_float32_distributions():
     assert model.encode(next(iter(digits()))).dtype == tf.float32
 
 
+def build_under(policy, **kwargs):
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        return VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0, **kwargs)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_output_layer_in_the_compute_dtype_still_returns_float32_logits(tmp_path):
+    model = build_under("mixed_bfloat16", float32_output_layer=False)
+    output_conv = [layer for layer in model.decoder.layers if layer.weights][-1]
+    assert output_conv.compute_dtype == "bfloat16"
+    z = tf.random.stateless_normal([5, 2], seed=[1, 2])
+    logits = model.decoder_outputs(z)
+    assert logits.dtype == tf.float32
+    # the default computes the output layer in float32 from the same weights: same logits to
+    # within bfloat16 rounding of the layer's inputs, weights and result
+    default = build_under("mixed_bfloat16")
+    default.set_weights(model.get_weights())
+    np.testing.assert_allclose(logits, default.decoder_outputs(z), rtol=0.05, atol=0.05)
+    assert not np.array_equal(logits, default.decoder_outputs(z))
+    # the flag and the layers' policies survive a .keras round trip (loaded in a float32 process)
+    assert model.get_config()["float32_output_layer"] is False
+    model.compile()
+    model.fit(digits(), epochs=1, steps_per_epoch=2, verbose=0)
+    model.save(tmp_path / "vae.keras")
+    loaded = keras.models.load_model(tmp_path / "vae.keras")
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert loaded.float32_output_layer is False
+    assert [layer.compute_dtype for layer in loaded.decoder.layers] == [
+        layer.compute_dtype for layer in model.decoder.layers
+    ]
+    np.testing.assert_array_equal(loaded.decoder_outputs(z), model.decoder_outputs(z))
+
+
+def test_output_layer_flag_changes_nothing_in_float32():
+    a, b = build_under("float32"), build_under("float32", float32_output_layer=False)
+    assert [type(layer) for layer in a.decoder.layers] == [
+        type(layer) for layer in b.decoder.layers
+    ]
+    b.set_weights(a.get_weights())
+    z = tf.random.stateless_normal([5, 2], seed=[1, 2])
+    np.testing.assert_array_equal(a.decoder_outputs(z), b.decoder_outputs(z))
+
+
 MIRRORED = textwrap.dedent("""
     import os, json
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"

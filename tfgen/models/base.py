@@ -131,6 +131,24 @@ class GenerativeModel(keras.Model):
             config["num_classes"] = self.num_classes
         return config
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """Rebuilds the model with its layers under the saved dtype policy.
+
+        The layers are made in ``__init__`` under the global policy, so a ``mixed_bfloat16``
+        model loaded in a float32 process would otherwise compute in float32; the saved policy
+        is made global while the model is constructed, then the caller's is restored.
+        """
+        saved = config.get("dtype")
+        if saved is None:
+            return cls(**config)
+        caller = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_dtype_policy(keras.dtype_policies.deserialize(saved))
+        try:
+            return cls(**config)
+        finally:
+            keras.mixed_precision.set_dtype_policy(caller)
+
     # ----------------------------------------------------------------------------- helpers
     def _seed(self, seed=None) -> tf.Tensor:
         """A stateless ``[2]`` seed: from ``seed`` when given, else from the model's stream."""

@@ -37,6 +37,9 @@ class VAE(LatentVariableMixin, DensityModel):
         encoder_filters: channels of the encoder's stride-2 convolutions.
         decoder_filters: channels of the decoder's stride-2 transposed convolutions.
         seed: seed of the model's random stream (reparameterization noise, unseeded sampling).
+        float32_output_layer: under a mixed dtype policy, compute the decoder's output layer in
+            float32 (True) or in the compute dtype, its logits cast to float32 (False: faster;
+            see :func:`tfgen.layers.conv_decoder`). No effect in float32.
         **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
 
     Raises:
@@ -69,6 +72,7 @@ class VAE(LatentVariableMixin, DensityModel):
         encoder_filters: Sequence[int] = (32, 64),
         decoder_filters: Sequence[int] = (64, 32),
         seed: int | None = None,
+        float32_output_layer: bool = True,
         **kwargs,
     ):
         super().__init__(event_shape=event_shape, seed=seed, **kwargs)
@@ -81,6 +85,7 @@ class VAE(LatentVariableMixin, DensityModel):
         self.prior_components = prior_components
         self.encoder_filters = tuple(int(f) for f in encoder_filters)
         self.decoder_filters = tuple(int(f) for f in decoder_filters)
+        self.float32_output_layer = bool(float32_output_layer)
         self.prior_layer = LatentPrior(latent_dim, kind=prior, num_components=prior_components)
         height, width, channels = self.event_shape
         extra = self.label_feature_dim  # label features fed to both networks (0: unconditional)
@@ -89,7 +94,10 @@ class VAE(LatentVariableMixin, DensityModel):
         )
         out_channels = channels * self.likelihood.params_per_channel
         self.decoder = conv_decoder(
-            latent_dim + extra, (height, width, out_channels), self.decoder_filters
+            latent_dim + extra,
+            (height, width, out_channels),
+            self.decoder_filters,
+            float32_output_layer=self.float32_output_layer,
         )
         self.built = True
 
@@ -133,5 +141,6 @@ class VAE(LatentVariableMixin, DensityModel):
             prior_components=self.prior_components,
             encoder_filters=list(self.encoder_filters),
             decoder_filters=list(self.decoder_filters),
+            float32_output_layer=self.float32_output_layer,
         )
         return config
