@@ -4,7 +4,7 @@ TensorFlow's CPU kernel for the bias gradient (``BiasAddGrad``, the gradient of 
 which Keras' ``Conv*`` and ``Dense`` layers use for their bias) accumulates ``bfloat16`` in
 ``bfloat16``: summing 200,704 gradients of 0.01 (a ``[256, 28, 28, 32]`` feature map) gives 8
 instead of 2,007 (tensorflow/tensorflow#86378). Under ``mixed_bfloat16`` every convolution bias of
-a large feature map therefore gets a wrong gradient: 68% and 90% relative error on the two
+a large feature map therefore gets a wrong gradient: 66% and 90% relative error on the two
 transposed convolutions of the tutorial VAE at batch 256, while every kernel gradient is within
 bfloat16's 0.5% (zoo/RESULTS.md). ``tf.reduce_sum`` over the same tensor is exact in bfloat16's
 precision (its CPU kernel accumulates bfloat16 in float32), and float16's ``BiasAddGrad``
