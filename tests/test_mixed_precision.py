@@ -137,3 +137,26 @@ def test_adversarial_phase_step_under_mixed_bfloat16_matches_float32_bias_gradie
         {"ae_optimizer": 1.0, "d_optimizer": 0.0, "g_optimizer": 0.0},
     )
     assert_conv_transpose_bias_gradients_match(exact, mixed)
+
+
+def test_unknown_rank_falls_back_to_a_float32_sum():
+    bias = tf.Variable(tf.zeros([4], tf.bfloat16))
+
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.bfloat16)])
+    def gradient(x):
+        with tf.GradientTape() as tape:
+            y = tf.nn.bias_add(x, bias)
+        upstream = tf.fill(tf.shape(y), tf.constant(0.01, tf.bfloat16))
+        with float32_bias_gradients():
+            return tape.gradient(y, bias, output_gradients=upstream)
+
+    grad = gradient(tf.zeros([64, 28, 28, 4], tf.bfloat16)).numpy().astype(np.float32)
+    np.testing.assert_allclose(grad, 501.76, rtol=2**-8)
+
+
+@pytest.mark.parametrize("dtype", ["mixed_bfloat16", keras.DTypePolicy("mixed_bfloat16")])
+def test_from_config_builds_layers_under_the_saved_policy_string_or_object(dtype):
+    config = dict(VAE(event_shape=(8, 8, 1), latent_dim=2).get_config(), dtype=dtype)
+    model = VAE.from_config(config)
+    assert model.decoder.layers[2].compute_dtype == "bfloat16"  # a transposed convolution
+    assert keras.mixed_precision.global_policy().name == "float32"  # the caller's, restored

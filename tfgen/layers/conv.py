@@ -62,7 +62,7 @@ def conv_decoder(
         float32_output_layer: under a mixed policy, compute the output layer in float32 (True)
             or in the compute dtype with its logits cast to float32 (False: skips casting the
             last feature map, the largest tensor, to float32 and back: the tutorial network in
-            bfloat16 trains 10-14% faster, test ELBO within noise, zoo/RESULTS.md). Either way the
+            bfloat16 trains 11-14% faster, test ELBO within noise, zoo/RESULTS.md). Either way the
             stack returns float32 logits; without a mixed policy the flag changes nothing.
 
     Raises:

@@ -136,14 +136,16 @@ class GenerativeModel(keras.Model):
         """Rebuilds the model with its layers under the saved dtype policy.
 
         The layers are made in ``__init__`` under the global policy, so a ``mixed_bfloat16``
-        model loaded in a float32 process would otherwise compute in float32; the saved policy
-        is made global while the model is constructed, then the caller's is restored.
+        model loaded in a float32 process would otherwise compute in float32 (and a float32
+        model loaded under a mixed policy in mixed precision); the saved policy is made global
+        while the model is constructed, then the caller's is restored. A subclass overriding
+        ``from_config`` should call this one.
         """
         saved = config.get("dtype")
         if saved is None:
             return cls(**config)
         caller = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_dtype_policy(keras.dtype_policies.deserialize(saved))
+        keras.mixed_precision.set_dtype_policy(keras.dtype_policies.get(saved))
         try:
             return cls(**config)
         finally:
