@@ -7,7 +7,7 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
 import tfgen
-from tfgen.mixed_precision import float32_bias_gradients
+from tfgen.mixed_precision import dtype_policy, float32_bias_gradients
 from tfgen.models import AAE, VAE
 
 
@@ -83,11 +83,8 @@ def sgd_gradients(make_model, x, optimizers):
     """
     grads = {}
     for policy in ("float32", "mixed_bfloat16"):
-        keras.mixed_precision.set_dtype_policy(policy)
-        try:
+        with dtype_policy(policy):
             model = make_model()
-        finally:
-            keras.mixed_precision.set_dtype_policy("float32")
         if policy == "float32":
             weights = model.get_weights()
         model.set_weights(weights)

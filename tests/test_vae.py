@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfgen
+from tfgen.mixed_precision import dtype_policy
 from tfgen.models import VAE
 from tfgen.testing import GenerativeModelBattery
 
@@ -169,26 +170,19 @@ def test_sample_mean_is_decoder_mean_of_the_same_codes(trained_vae):
     np.testing.assert_allclose(trained_vae.sample(6, seed=4, mean=True), expected, atol=1e-6)
 
 
+def build_under(policy, **kwargs):
+    with dtype_policy(policy):
+        return VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0, **kwargs)
+
+
 def test_mixed_bfloat16_policy_trains_with_float32_distributions():
-    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    try:
-        model = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+    model = build_under("mixed_bfloat16")
     assert model.encoder.layers[0].compute_dtype == "bfloat16"
     assert model.encoder.layers[-1].compute_dtype == "float32"  # distribution params in float32
     model.compile()
     logs = model.fit(digits(), epochs=1, steps_per_epoch=3, verbose=0).history
     assert np.isfinite(logs["loss"][-1])
     assert model.encode(next(iter(digits()))).dtype == tf.float32
-
-
-def build_under(policy, **kwargs):
-    keras.mixed_precision.set_dtype_policy(policy)
-    try:
-        return VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0, **kwargs)
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
 
 
 def test_output_layer_in_the_compute_dtype_still_returns_float32_logits(tmp_path):

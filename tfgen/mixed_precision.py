@@ -1,4 +1,4 @@
-"""Mixed-precision fixes applied by tfgen's training steps.
+"""Mixed precision: bfloat16 bias gradients summed in float32, and a dtype-policy scope.
 
 TensorFlow's CPU kernel for the bias gradient (``BiasAddGrad``, the gradient of ``tf.nn.bias_add``,
 which Keras' ``Conv*`` and ``Dense`` layers use for their bias) accumulates ``bfloat16`` in
@@ -43,11 +43,12 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
+import keras
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops  # the gradient registry (no public API)
 from tensorflow.python.ops import gen_nn_ops
 
-__all__ = ["float32_bias_gradients"]
+__all__ = ["dtype_policy", "float32_bias_gradients"]
 
 _lock = threading.Lock()
 _depth = 0  # nesting count over all threads (MirroredStrategy traces replicas in threads)
@@ -112,3 +113,27 @@ def float32_bias_gradients() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 entry["type"] = _tensorflow_gradient
+
+
+@contextlib.contextmanager
+def dtype_policy(policy) -> Iterator[None]:
+    """Makes ``policy`` Keras' global dtype policy inside the block, then restores the caller's.
+
+    Layers take the global policy when they are made, so models built inside the block keep it.
+
+    Args:
+        policy: a policy name (``"mixed_bfloat16"``), config dict or ``keras.DTypePolicy``.
+
+    Example:
+        >>> import keras
+        >>> with dtype_policy("mixed_bfloat16"):
+        ...     layer = keras.layers.Dense(2)
+        >>> layer.compute_dtype, keras.mixed_precision.global_policy().name
+        ('bfloat16', 'float32')
+    """
+    caller = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_dtype_policy(keras.dtype_policies.get(policy))
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(caller)

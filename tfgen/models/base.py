@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgen.mixed_precision import float32_bias_gradients
+from tfgen.mixed_precision import dtype_policy, float32_bias_gradients
 
 _SEED_SALT = 0x5EED
 
@@ -144,12 +144,8 @@ class GenerativeModel(keras.Model):
         saved = config.get("dtype")
         if saved is None:
             return cls(**config)
-        caller = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_dtype_policy(keras.dtype_policies.get(saved))
-        try:
+        with dtype_policy(saved):
             return cls(**config)
-        finally:
-            keras.mixed_precision.set_dtype_policy(caller)
 
     # ----------------------------------------------------------------------------- helpers
     def _seed(self, seed=None) -> tf.Tensor:

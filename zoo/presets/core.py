@@ -177,6 +177,7 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     import inspect
 
     from tfgen import models
+    from tfgen.mixed_precision import dtype_policy
 
     preset = get(name) if isinstance(name, str) else name
     cls = getattr(models, preset.model_class)
@@ -185,13 +186,9 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     if unknown:
         raise ValueError(f"{cls.__name__} takes no argument(s) {unknown}; valid: {sorted(allowed)}")
     keras.utils.set_random_seed(preset.train.seed)  # reproducible initial weights
-    caller_policy = keras.mixed_precision.global_policy()
     # The layers keep the policy they are built under; the caller's global policy is restored.
-    keras.mixed_precision.set_dtype_policy(preset.train.mixed_precision or "float32")
-    try:
+    with dtype_policy(preset.train.mixed_precision or "float32"):
         model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
-    finally:
-        keras.mixed_precision.set_dtype_policy(caller_policy)
     steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
     model.compile(
         **{name: make_optimizer(preset.train, steps) for name in preset.optimizers},
