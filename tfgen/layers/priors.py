@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgen import checks
 from tfgen import distributions as dists
 
 tfd = tfp.distributions
@@ -51,12 +52,10 @@ class LatentPrior(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
-        if kind not in PRIOR_KINDS:
-            raise ValueError(f"prior kind must be one of {list(PRIOR_KINDS)}; got {kind!r}")
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int; got {latent_dim!r}")
-        if kind == "mixture" and (not isinstance(num_components, int) or num_components < 1):
-            raise ValueError(f"num_components must be a positive int; got {num_components!r}")
+        checks.one_of("kind", kind, PRIOR_KINDS)
+        checks.positive_int("latent_dim", latent_dim)
+        if kind == "mixture":
+            checks.positive_int("num_components", num_components)
         self.latent_dim, self.kind = latent_dim, kind
         self.num_components, self.radius, self.scale = num_components, radius, scale
         if kind == "mixture":

@@ -1,12 +1,22 @@
-"""tfgen models: one family per module, all Keras 3 models with TFP likelihoods."""
+"""tfgen models: one family per module, all Keras 3 models with TFP likelihoods.
+
+Bases (for your own families): :class:`GenerativeModel`, :class:`LossModel` (per-example
+objectives: autoencoders), :class:`DensityModel` (``log_prob``), :class:`AdversarialModel`
+(alternating updates), and the mixins :class:`LatentVariableMixin`, :class:`LatentSpaceMixin`,
+:class:`AutoregressiveMixin`.
+"""
 
 from tfgen.models.aae import AAE, AdversarialAutoencoder
-from tfgen.models.base import AdversarialModel, AdversarialPhase, DensityModel, GenerativeModel
+from tfgen.models.adversarial import AdversarialModel, AdversarialPhase
+from tfgen.models.autoregressive import AutoregressiveMixin
+from tfgen.models.base import DensityModel, GenerativeModel, LossModel
 from tfgen.models.cvae import CVAE, ConditionalVAE
-from tfgen.models.dcgan import DCGAN, GAN, GANBase
+from tfgen.models.dcgan import DCGAN
+from tfgen.models.gan import GAN, GANBase
 from tfgen.models.independent import IndependentBernoulli
 from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
 from tfgen.models.nade import NADE
+from tfgen.models.nade_base import NADEBase
 from tfgen.models.pixelcnn import GatedPixelCNN, PixelCNN
 from tfgen.models.rnade import RNADE
 from tfgen.models.vae import VAE
@@ -16,19 +26,22 @@ __all__ = [
     "AdversarialAutoencoder",
     "AdversarialModel",
     "AdversarialPhase",
+    "AutoregressiveMixin",
     "CVAE",
+    "ConditionalVAE",
     "DCGAN",
+    "DensityModel",
     "GAN",
     "GANBase",
-    "ConditionalVAE",
-    "LatentSpaceMixin",
-    "VAE",
-    "IndependentBernoulli",
-    "NADE",
-    "RNADE",
-    "PixelCNN",
     "GatedPixelCNN",
-    "DensityModel",
     "GenerativeModel",
+    "IndependentBernoulli",
+    "LatentSpaceMixin",
     "LatentVariableMixin",
+    "LossModel",
+    "NADE",
+    "NADEBase",
+    "PixelCNN",
+    "RNADE",
+    "VAE",
 ]

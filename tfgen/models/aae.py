@@ -9,9 +9,10 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgen import checks
 from tfgen import distributions as dists
 from tfgen.layers import LatentPrior, conv_decoder, conv_encoder
-from tfgen.models.base import AdversarialModel, AdversarialPhase
+from tfgen.models.adversarial import AdversarialModel, AdversarialPhase
 from tfgen.models.latent import LatentSpaceMixin
 
 tfd = tfp.distributions
@@ -67,7 +68,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     An encoder (deterministic ``z = f(x)``, or a Gaussian ``q(z | x)`` sampled by
     reparameterization), a decoder ``p(x | z)`` (the VAE's conv networks and likelihoods) and a
     discriminator ``D(z)`` (an MLP on codes). Each training batch runs the paper's two phases as
-    three optimizer updates of the shared :class:`~tfgen.models.base.AdversarialModel` step:
+    three optimizer updates of the shared :class:`~tfgen.models.adversarial.AdversarialModel` step:
 
     1. ``reconstruction`` (``ae_optimizer``): encoder and decoder minimise ``-log p(x | z)``.
     2. ``discriminator`` (``d_optimizer``): ``D`` learns to tell prior draws ``z ~ p(z)`` (real)
@@ -75,7 +76,8 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     3. ``generator`` (``g_optimizer``): the encoder learns to fool ``D`` (non-saturating loss).
 
     So the aggregated posterior ``q(z) = E_x q(z | x)`` is pushed to the prior as a whole, rather
-    than each ``q(z | x)`` as by a VAE's KL term. Priors (TFP, fixed, ``model.prior``):
+    than each ``q(z | x)`` as by a VAE's KL term. Priors (``prior``; the TFP
+    distribution, fixed, is ``model.prior_distribution``):
 
     * ``"normal"``: ``N(0, I)``.
     * ``"mixture"``: ``prior_components`` Gaussians of scale ``prior_scale`` with means evenly
@@ -88,7 +90,8 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
 
     ``fit``/``evaluate`` report ``reconstruction`` (nats per image), ``d_loss``, ``g_loss`` and
     ``prior_mmd``: the unbiased MMD^2 (:func:`mmd`) between the batch's codes and as many prior
-    draws, about 0 when ``q(z)`` matches ``p(z)``. ``predict`` returns reconstructions.
+    draws, about 0 when ``q(z)`` matches ``p(z)``. ``reconstruct`` returns reconstructions,
+    ``predict`` the decoder's logits at the code of ``x``.
 
     Args:
         event_shape: ``(H, W, C)``; H and W divisible by ``2 ** len(decoder_filters)``.
@@ -144,30 +147,23 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         seed: int | None = None,
         **kwargs,
     ):
-        for arg, value, allowed in (("posterior", posterior, POSTERIORS), ("prior", prior, PRIORS)):
-            if value not in allowed:
-                raise ValueError(f"{arg} must be one of {list(allowed)}; got {value!r}")
+        checks.one_of("posterior", posterior, POSTERIORS)
+        checks.one_of("prior", prior, PRIORS)
         if (prior == "supervised") != (num_classes is not None):
-            raise ValueError(
-                "num_classes is required by prior='supervised' and only allowed with it; got "
-                f"num_classes={num_classes!r} with prior={prior!r}"
+            raise checks.fail(
+                "num_classes", f"given with prior='supervised' only (prior={prior!r})", num_classes
             )
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int; got {latent_dim!r}")
-        if not isinstance(prior_components, int) or prior_components < 1:
-            raise ValueError(f"prior_components must be a positive int; got {prior_components!r}")
-        for arg, value in (("prior_radius", prior_radius), ("prior_scale", prior_scale)):
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{arg} must be a positive number; got {value!r}")
         super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
-        self.latent_dim, self.posterior, self.prior_kind = latent_dim, posterior, prior
-        self.prior_components = prior_components
-        self.prior_radius, self.prior_scale = float(prior_radius), float(prior_scale)
-        self.likelihood_name = likelihood
-        self.likelihood = dists.get_likelihood(likelihood)
-        self.encoder_filters = tuple(int(f) for f in encoder_filters)
-        self.decoder_filters = tuple(int(f) for f in decoder_filters)
-        self.discriminator_units = tuple(int(u) for u in discriminator_units)
+        self.latent_dim = checks.positive_int("latent_dim", latent_dim)
+        self.posterior, self.prior = posterior, prior
+        self.prior_components = checks.positive_int("prior_components", prior_components)
+        self.prior_radius = checks.positive_number("prior_radius", prior_radius)
+        self.prior_scale = checks.positive_number("prior_scale", prior_scale)
+        self.likelihood = likelihood
+        self.image_likelihood = dists.get_likelihood(likelihood)
+        self.encoder_filters = checks.positive_ints("encoder_filters", encoder_filters)
+        self.decoder_filters = checks.positive_ints("decoder_filters", decoder_filters)
+        self.discriminator_units = checks.positive_ints("discriminator_units", discriminator_units)
         self.prior_layer = LatentPrior(
             latent_dim,
             kind="normal" if prior == "normal" else "mixture",
@@ -179,7 +175,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         height, width, channels = self.event_shape
         code_params = latent_dim * (2 if posterior == "gaussian" else 1)
         self.encoder = conv_encoder(self.event_shape, code_params, self.encoder_filters)
-        out_channels = channels * self.likelihood.params_per_channel
+        out_channels = channels * self.image_likelihood.params_per_channel
         self.decoder = conv_decoder(latent_dim, (height, width, out_channels), self.decoder_filters)
         disc_in = latent_dim + (num_classes or 0)
         self.discriminator = keras.Sequential(
@@ -192,40 +188,33 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
 
     # ----------------------------------------------------------------------------- latent space
     @property
-    def prior(self) -> tfd.Distribution:
+    def prior_distribution(self) -> tfd.Distribution:
         """``p(z)`` as a TFP distribution over ``[latent_dim]`` (for ``"supervised"``: the
         mixture over all classes with equal weights)."""
         return self.prior_layer.distribution()
 
     def class_prior(self, labels) -> tfd.Distribution:
         """``p(z | y)``: the labels' mixture components, batch shape ``[N]`` (supervised prior)."""
-        if self.prior_kind != "supervised":
-            raise ValueError(
-                f"class_prior needs prior='supervised'; this model's is {self.prior_kind!r}"
-            )
+        if self.prior != "supervised":
+            raise checks.fail("prior", "'supervised' for class_prior", self.prior)
         labels = self.check_labels(labels)
         layer = self.prior_layer
         loc = tf.gather(tf.convert_to_tensor(layer.loc), labels)
         scale = tf.gather(tf.nn.softplus(tf.convert_to_tensor(layer.raw_scale)), labels)
         return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
 
-    def sample_prior(self, num_samples, *, seed=None, labels=None) -> tf.Tensor:
-        """Codes ``[num_samples, latent_dim]`` from ``p(z)``, or ``p(z | labels)`` if supervised.
-
-        Args:
-            num_samples: how many codes (with the supervised prior, one per label).
-            seed: a TFP seed (int or stateless ``[2]`` pair); keyword-only, like ``labels``.
-            labels: ``[num_samples]`` class ids; required by the supervised prior only.
+    def prior_draw(self, num_samples, seed: tf.Tensor, labels=None) -> tf.Tensor:
+        """Codes from ``p(z)``, or from ``p(z | labels)`` (one per label) if supervised.
 
         Example:
             >>> from tfgen.models import AAE
             >>> aae = AAE(event_shape=(8, 8, 1), prior="supervised", num_classes=4, latent_dim=2)
-            >>> aae.sample_prior(3, seed=(1, 2), labels=[0, 1, 3]).shape
+            >>> aae.sample_prior(3, seed=1, labels=[0, 1, 3]).shape
             TensorShape([3, 2])
         """
-        if self.prior_kind == "supervised":
+        if self.prior == "supervised":
             return self.class_prior(labels).sample(seed=seed)
-        return self.prior.sample(num_samples, seed=seed)
+        return self.prior_distribution.sample(num_samples, seed=seed)
 
     def encode(self, x, labels=None, training: bool = False) -> tfd.Distribution:
         """``q(z | x)``: a ``tfd.VectorDeterministic`` or ``tfd.MultivariateNormalDiag``, batch [B].
@@ -261,14 +250,14 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
 
     def discriminator_logits(self, z, labels=None, training: bool = False) -> tf.Tensor:
         """``D(z)`` (or ``D(z, one_hot(labels))``) logits ``[B]``: high for prior draws."""
-        if self.prior_kind == "supervised":
+        if self.prior == "supervised":
             z = tf.concat([z, tf.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=-1)
         return tf.squeeze(tf.cast(self.discriminator(z, training=training), tf.float32), -1)
 
     def reconstruction_loss(self, x, labels=None, training: bool = False):
         """Mean ``-log p(x | z)`` over the batch, ``z`` the training codes."""
         z = self.codes(x, training=training)
-        nll = -self.decode(z, training=training).log_prob(self.likelihood.to_support(x))
+        nll = -self.decode(z, training=training).log_prob(self.image_likelihood.to_support(x))
         loss = tf.reduce_mean(nll)
         return loss, {"reconstruction": loss}
 
@@ -277,7 +266,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         labels = self._training_labels(labels)
         z = tf.stop_gradient(self.codes(x, training=training))
         n = tf.shape(z)[0]
-        real = self.sample_prior(n, seed=self._seed(), labels=labels)
+        real = self.prior_draw(n, self._seed(), labels)
         d_real = self.discriminator_logits(real, labels, training=training)
         d_fake = self.discriminator_logits(z, labels, training=training)
         loss = tf.reduce_mean(tf.nn.softplus(-d_real)) + tf.reduce_mean(tf.nn.softplus(d_fake))
@@ -291,7 +280,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         return loss, {"g_loss": loss}
 
     def _training_labels(self, labels):
-        if self.prior_kind == "supervised" and labels is None:
+        if self.prior == "supervised" and labels is None:
             raise ValueError("labels are required to train with prior='supervised': fit on (x, y)")
         return self.check_labels(labels) if self.conditional else None
 
@@ -329,12 +318,12 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         config.update(
             latent_dim=self.latent_dim,
             posterior=self.posterior,
-            prior=self.prior_kind,
+            prior=self.prior,
             num_classes=self.num_classes,
             prior_components=self.prior_components,
             prior_radius=self.prior_radius,
             prior_scale=self.prior_scale,
-            likelihood=self.likelihood_name,
+            likelihood=self.likelihood,
             encoder_filters=list(self.encoder_filters),
             decoder_filters=list(self.decoder_filters),
             discriminator_units=list(self.discriminator_units),

@@ -1,6 +1,6 @@
 """The alternating-update base: GANs and adversarial autoencoders share its one ``train_step``.
 
-Import it as ``tfgen.models.base.AdversarialModel`` or ``tfgen.models.AdversarialModel``.
+Import it as ``tfgen.models.adversarial.AdversarialModel`` or ``tfgen.models.AdversarialModel``.
 """
 
 from __future__ import annotations
@@ -97,14 +97,6 @@ class AdversarialModel(GenerativeModel):
     default_learning_rate: float = 2e-4
     #: Adam's ``beta_1`` of the default optimizers (0.5, as DCGAN).
     default_beta_1: float = 0.5
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     # ----------------------------------------------------------------------------- to implement
     @property
@@ -252,12 +244,7 @@ class AdversarialModel(GenerativeModel):
 
     def _update_trackers(self, logs: dict, data) -> dict[str, tf.Tensor]:
         x, _ = self._unpack_data(data)
-        weight = tf.cast(tf.shape(x)[0], tf.float32)
-        for name, value in logs.items():
-            if name not in self._trackers:
-                raise ValueError(f"phase log {name!r} is not in metric_names {self.metric_names}")
-            self._trackers[name].update_state(tf.cast(value, tf.float32), sample_weight=weight)
-        return {name: self._trackers[name].result() for name in logs}
+        return self._track(logs, tf.shape(x)[0])
 
     def train_step(self, data):
         logs = {}

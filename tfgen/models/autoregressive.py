@@ -1,5 +1,10 @@
-"""Sampling helpers shared by the pixel-by-pixel families (NADE, RNADE, PixelCNN) and the
-independent-pixel baseline.
+"""What the pixel-by-pixel families (NADE, RNADE, PixelCNN, gated PixelCNN) share.
+
+* :class:`AutoregressiveMixin`: the marker of a model whose ``call(x)`` output for dimension
+  ``ordering_indices[i]`` depends on the inputs before it in that ordering only; the test battery
+  checks that causality by gradients for every model that is an instance.
+
+Sampling helpers, also used by the independent-pixel baseline:
 
 * :func:`check_completion`: validation of ``sample(..., observed=, mask=)`` (image completion).
 * :func:`bernoulli_draw`, :func:`gumbel_noise`, :func:`gumbel_max`: draws from logits given
@@ -18,6 +23,22 @@ import numpy as np
 import tensorflow as tf
 
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: function}
+
+
+class AutoregressiveMixin:
+    """``p(x) = prod_i p(x_{o(i)} | x_{o(<i)})``: mixed into a density model that factorises
+    along an ordering ``o`` of its ``num_dims`` flat dimensions.
+
+    The host's ``call(x)`` returns per-dimension parameters ``[B, H, W, C * params]`` whose entry
+    for flat dimension ``o(i)`` depends only on ``x_{o(<i)}`` (and the labels). Raster order
+    (row by row, channels in order within a pixel) is the default; a model with another ordering
+    overrides :attr:`ordering_indices`.
+    """
+
+    @property
+    def ordering_indices(self) -> np.ndarray:
+        """``ordering_indices[i]``: the flat index of the i-th dimension of the ordering."""
+        return np.arange(self.num_dims)
 
 
 def _broadcasts_to(shape: tf.TensorShape, target: Sequence[int | None]) -> bool:

@@ -1,13 +1,16 @@
 """Base classes shared by every tfgen model.
 
-* :class:`GenerativeModel`: event shape, seeds, label checks, ``compile`` defaults, config.
-* :class:`DensityModel`: models trained by maximising a per-example objective (likelihood or
-  ELBO). It owns the one ``train_step``/``test_step`` of every such family: subclasses only write
-  :meth:`DensityModel.compute_terms`, which returns per-example tensors keyed by metric name.
-* :class:`~tfgen.models.latent.LatentVariableMixin` (in ``latent.py``): ``encode``/``decode``/
-  ``prior`` give the ELBO, the importance-weighted ``log_prob``, ``sample`` and ``interpolate``.
-* :class:`AdversarialModel` and :class:`AdversarialPhase` (defined in ``adversarial.py``,
-  re-exported here): models trained by alternating optimizer updates (GANs, the AAE).
+* :class:`GenerativeModel`: event shape, seeds, labels, ``compile`` defaults, config, the metric
+  trackers (``metric_names``) and the input checks every family shares.
+* :class:`LossModel`: models trained by minimising a per-example objective. It owns the one
+  ``train_step``/``test_step`` of every such family (density models, autoencoders): subclasses
+  only write :meth:`LossModel.compute_terms`, which returns per-example tensors keyed by metric
+  name.
+* :class:`DensityModel`: a :class:`LossModel` with ``log_prob``/``bits_per_dim``; its default
+  objective is ``-log p(x)``.
+* In their own modules: :class:`~tfgen.models.adversarial.AdversarialModel` (alternating
+  updates: GANs, the AAE), :class:`~tfgen.models.latent.LatentVariableMixin` (ELBO, IWAE) and
+  :class:`~tfgen.models.autoregressive.AutoregressiveMixin` (the marker the test battery reads).
 
 The train step follows the rules in DESIGN.md: the loss is divided by the number of replicas
 (gradients are summed across replicas), scaled by the optimizer's loss scale under mixed precision,
@@ -16,54 +19,33 @@ and the distribution terms are computed in float32.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgen import checks
+from tfgen.metrics import nats_to_bits_per_dim
 from tfgen.mixed_precision import dtype_policy, float32_bias_gradients
-
-_SEED_SALT = 0x5EED
-
-
-def validate_event_shape(
-    event_shape: Sequence[int], ranks: Sequence[int] = (3,)
-) -> tuple[int, ...]:
-    """Returns ``event_shape`` as a tuple of positive ints (``(H, W, C)`` for images).
-
-    Args:
-        event_shape: the shape of one example.
-        ranks: allowed lengths (``(3,)``: images only; GANs also take flat vectors).
-
-    Raises:
-        ValueError: naming ``event_shape`` when it is not ``ranks`` positive integers.
-    """
-    try:
-        shape = tuple(int(d) for d in event_shape)
-    except (TypeError, ValueError):
-        shape = ()
-    if len(shape) not in tuple(ranks) or min(shape, default=0) <= 0:
-        what = (
-            "three positive ints (H, W, C)"
-            if tuple(ranks) == (3,)
-            else (f"{' or '.join(map(str, ranks))} positive ints")
-        )
-        raise ValueError(f"event_shape must be {what}; got {event_shape!r}")
-    return shape
-
-
-def seed_pair(seed) -> tf.Tensor:
-    """Turns an int (or int scalar tensor) seed into the ``[2]`` int32 stateless seed TFP takes."""
-    return tf.stack([tf.cast(seed, tf.int32), tf.constant(_SEED_SALT, tf.int32)])
+from tfgen.models.inputs import check_labels, seed_pair, validate_event_shape
 
 
 class GenerativeModel(keras.Model):
     """A Keras model of ``p(x)`` (or ``p(x | labels)``) over images of shape ``event_shape``.
 
     Subclasses build all their weights in ``__init__`` (so a freshly constructed or freshly loaded
-    model saves, exports and resumes with every weight) and implement :meth:`sample`.
+    model saves, exports and resumes with every weight) and implement :meth:`sample`. The names in
+    ``metric_names`` become ``keras.metrics.Mean`` trackers, reported by ``fit``/``evaluate``.
+
+    The API contract every family follows (README, "API in one paragraph"):
+
+    * ``predict(x)`` is ``model(x)``: the per-pixel parameters of the model's likelihood of ``x``
+      (logits, ``[B, H, W, C * params]``); other meanings have their own methods (``log_prob``,
+      ``reconstruct``, ``discriminate``).
+    * ``sample(num_samples, *, seed=None, labels=None)``: ``num_samples`` is the number of images;
+      a conditional model given ``labels=None`` draws them uniformly from ``[0, num_classes)``.
+    * ``seed`` is an int (reproducible) or None (the model's own random stream) in every method.
 
     Args:
         event_shape: ``(H, W, C)`` of one image.
@@ -76,6 +58,10 @@ class GenerativeModel(keras.Model):
     default_learning_rate: float = 1e-3
     #: Allowed ranks of ``event_shape`` (3: ``(H, W, C)`` images).
     event_ranks: tuple[int, ...] = (3,)
+    #: Names of the metrics ``fit``/``evaluate`` report (one ``Mean`` tracker each).
+    metric_names: tuple[str, ...] = ("loss",)
+    #: The ``compile`` arguments that take an optimizer (presets build one for each).
+    optimizer_names: tuple[str, ...] = ("optimizer",)
 
     def __init__(
         self,
@@ -86,11 +72,14 @@ class GenerativeModel(keras.Model):
     ):
         super().__init__(**kwargs)
         self.event_shape = validate_event_shape(event_shape, self.event_ranks)
-        if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
-            raise ValueError(f"num_classes must be None or an int >= 2; got {num_classes!r}")
+        if num_classes is not None and (not checks.is_int(num_classes) or num_classes < 2):
+            raise checks.fail("num_classes", "None or an int >= 2", num_classes)
         self.num_classes = num_classes
+        if seed is not None and not checks.is_int(seed):
+            raise checks.fail("seed", "None or an int", seed)
         self.seed = seed
         self._seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
 
     # ----------------------------------------------------------------------------- properties
     @property
@@ -102,6 +91,10 @@ class GenerativeModel(keras.Model):
     def conditional(self) -> bool:
         """Whether the model takes ``labels``."""
         return self.num_classes is not None
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
 
     # ----------------------------------------------------------------------------- keras plumbing
     def build(self, input_shape=None):
@@ -147,11 +140,35 @@ class GenerativeModel(keras.Model):
         with dtype_policy(saved):
             return cls(**config)
 
+    def predict_step(self, data):
+        """``predict`` returns ``model(x)``: the per-pixel likelihood parameters of ``x``."""
+        x, labels = self._unpack_data(data)
+        return self((x, labels) if self.conditional else x)
+
+    def _track(self, logs: dict, batch_size) -> dict[str, tf.Tensor]:
+        """Updates the trackers named in ``logs`` and returns their results.
+
+        Per-example ``[batch]`` values are averaged over examples; scalars (batch means) are
+        weighted by ``batch_size``, so epoch figures are per-example means either way.
+        """
+        weight = tf.cast(batch_size, tf.float32)
+        for name, value in logs.items():
+            if name not in self._trackers:
+                raise ValueError(f"metric {name!r} is not in metric_names {self.metric_names}")
+            value = tf.cast(value, tf.float32)
+            if value.shape.rank == 0:
+                self._trackers[name].update_state(value, sample_weight=weight)
+            else:
+                self._trackers[name].update_state(value)
+        return {name: self._trackers[name].result() for name in logs}
+
     # ----------------------------------------------------------------------------- helpers
     def _seed(self, seed=None) -> tf.Tensor:
         """A stateless ``[2]`` seed: from ``seed`` when given, else from the model's stream."""
         if seed is None:
             return tf.cast(self._seed_generator.next(), tf.int32)
+        if not tf.is_tensor(seed) and not checks.is_int(seed):
+            raise checks.fail("seed", "None or an int", seed)
         return seed_pair(seed)
 
     def _split_inputs(self, inputs):
@@ -181,55 +198,15 @@ class GenerativeModel(keras.Model):
     def check_labels(self, labels, num: int | tf.Tensor | None = None) -> tf.Tensor | None:
         """Validates ``labels`` and returns them as an int32 ``[N]`` tensor (None if unconditional).
 
-        Eager inputs are range-checked here; in a traced function an assertion op checks them.
+        See :func:`tfgen.models.inputs.check_labels` (eager range checks; assertion ops when
+        traced).
 
         Raises:
             ValueError: naming ``labels`` when given to an unconditional model, missing for a
                 conditional one, of a non-integer dtype, of the wrong rank or count, or outside
                 ``[0, num_classes)``.
         """
-        if not self.conditional:
-            if labels is not None:
-                raise ValueError(
-                    f"{type(self).__name__} is unconditional: labels must be None (got {labels!r})"
-                )
-            return None
-        if labels is None:
-            raise ValueError(f"labels are required: {type(self).__name__} is conditional")
-        labels = tf.convert_to_tensor(labels)
-        if not (labels.dtype.is_integer):
-            raise ValueError(f"labels must be integer class ids; got dtype {labels.dtype.name}")
-        if labels.shape.rank != 1:
-            raise ValueError(f"labels must have shape [N]; got shape {labels.shape}")
-        if isinstance(num, int) and labels.shape[0] is not None and labels.shape[0] != num:
-            raise ValueError(
-                f"labels must have {num} entries (one per example); got {labels.shape[0]}"
-            )
-        labels = tf.cast(labels, tf.int32)
-        if tf.executing_eagerly():
-            values = labels.numpy()
-            bad = values[(values < 0) | (values >= self.num_classes)]
-            if bad.size:
-                raise ValueError(
-                    f"labels must lie in [0, {self.num_classes}); got {sorted(set(bad.tolist()))}"
-                )
-            return labels
-        checks = [
-            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
-            tf.debugging.assert_less(
-                labels, self.num_classes, message=f"labels must be < num_classes={self.num_classes}"
-            ),
-        ]
-        if tf.is_tensor(num):
-            checks.append(
-                tf.debugging.assert_equal(
-                    tf.size(labels),
-                    tf.cast(num, tf.int32),
-                    message="labels must have num_samples entries",
-                )
-            )
-        with tf.control_dependencies(checks):
-            return tf.identity(labels)
+        return check_labels(labels, self.num_classes, num, type(self).__name__)
 
     # ----------------------------------------------------------------------------- public API
     def sample(self, num_samples: int, *, seed: int | None = None, labels=None) -> tf.Tensor:
@@ -241,51 +218,52 @@ class GenerativeModel(keras.Model):
         Args:
             num_samples: how many images.
             seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` int class ids (conditional models only).
+            labels: ``[num_samples]`` int class ids (conditional models only); None draws them
+                uniformly from ``[0, num_classes)`` (from ``seed`` when given).
         """
         raise NotImplementedError
 
+    def _sample_labels(self, labels, num_samples, seed: tf.Tensor) -> tf.Tensor | None:
+        """Validated sampling labels; for a conditional model given None, labels drawn uniformly
+        from ``[0, num_classes)`` with the sub-seed ``fold_in(seed, 1)`` of the ``[2]`` seed."""
+        if labels is None and self.conditional:
+            labels = tf.random.stateless_uniform(
+                [num_samples],
+                tf.random.experimental.stateless_fold_in(seed, 1),
+                maxval=self.num_classes,
+                dtype=tf.int32,
+            )
+        return self.check_labels(labels, num_samples)
+
     def _check_num_samples(self, num_samples):
-        """Validates ``num_samples`` (python int now, tensor by an assertion op); returns it."""
-        if tf.is_tensor(num_samples) and not tf.executing_eagerly():
-            with tf.control_dependencies(
-                [tf.debugging.assert_positive(num_samples, message="num_samples must be positive")]
-            ):
-                return tf.identity(num_samples)
-        if int(num_samples) < 1 or int(num_samples) != num_samples:
-            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-        return num_samples
+        """Validates ``num_samples`` (an int now; a traced tensor by an assertion op)."""
+        if tf.is_tensor(num_samples):
+            if not num_samples.dtype.is_integer:
+                raise checks.fail("num_samples", "a positive int", num_samples)
+            if not tf.executing_eagerly():
+                positive = tf.debugging.assert_positive(
+                    num_samples, message="num_samples must be positive"
+                )
+                with tf.control_dependencies([positive]):
+                    return tf.identity(num_samples)
+            num_samples = num_samples.numpy().item()
+        return checks.positive_int("num_samples", num_samples)
 
 
-class DensityModel(GenerativeModel):
-    """A model trained by minimising a per-example loss derived from ``log p(x)`` (or a bound).
+class LossModel(GenerativeModel):
+    """A model trained by minimising the batch mean of a per-example loss.
 
-    Subclasses implement :meth:`compute_terms` and :meth:`log_prob`; the train/test steps,
-    metrics and ``bits_per_dim`` are shared. ``metric_names`` lists the keys of
-    :meth:`compute_terms`; they become the named metrics of ``fit``/``evaluate``.
+    The one ``train_step``/``test_step`` of every family trained on a per-example objective
+    (likelihood or ELBO of :class:`DensityModel`, reconstruction error of an autoencoder).
+    Subclasses implement :meth:`compute_terms`; its keys are ``metric_names`` and ``"loss"`` is
+    minimised. Regularization losses of the layers (``model.losses``) are added to the loss.
     """
 
-    metric_names: tuple[str, ...] = ("loss", "bits_per_dim")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
+    metric_names: tuple[str, ...] = ("loss",)
 
     def compute_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
         """``[batch]`` float32 tensors keyed by ``metric_names``; ``"loss"`` is minimised."""
         raise NotImplementedError
-
-    def log_prob(self, x, labels=None) -> tf.Tensor:
-        """``log p(x)`` in nats, shape ``[batch]``."""
-        raise NotImplementedError
-
-    def bits_per_dim(self, x, labels=None, **kwargs) -> tf.Tensor:
-        """``-log p(x) / (D ln 2)`` per example: negative log-likelihood in bits per dimension."""
-        return -self.log_prob(x, labels, **kwargs) / (self.num_dims * math.log(2.0))
 
     def _mean_loss(self, terms) -> tf.Tensor:
         loss = tf.reduce_mean(terms["loss"])
@@ -293,15 +271,9 @@ class DensityModel(GenerativeModel):
             loss += tf.add_n([tf.cast(r, tf.float32) for r in self.losses])
         return loss
 
-    def _update_trackers(self, terms, loss) -> dict[str, tf.Tensor]:
-        for name, tracker in self._trackers.items():
-            if name == "loss":  # weighted by batch size, like the per-example terms
-                tracker.update_state(
-                    loss, sample_weight=tf.cast(tf.shape(terms["loss"])[0], loss.dtype)
-                )
-            else:
-                tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+    def _logs(self, terms, loss) -> dict[str, tf.Tensor]:
+        logs = {name: terms[name] for name in self.metric_names if name != "loss"}
+        return self._track({"loss": loss, **logs}, tf.shape(terms["loss"])[0])
 
     def train_step(self, data):
         x, labels = self._unpack_data(data)
@@ -313,23 +285,48 @@ class DensityModel(GenerativeModel):
         with float32_bias_gradients():  # bfloat16 bias gradients are wrong on CPU otherwise
             grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
-        return self._update_trackers(terms, loss)
+        return self._logs(terms, loss)
 
     def test_step(self, data):
         x, labels = self._unpack_data(data)
         terms = self.compute_terms(x, labels, training=False)
-        return self._update_trackers(terms, self._mean_loss(terms))
+        return self._logs(terms, self._mean_loss(terms))
 
 
-# Re-exported so that ``tfgen.models.base.AdversarialModel`` is the documented home; defined in its
-# own module (it needs GenerativeModel above, hence the import at the end).
-from tfgen.models.adversarial import AdversarialModel, AdversarialPhase  # noqa: E402
+class DensityModel(LossModel):
+    """A :class:`LossModel` with a likelihood: ``log_prob``, ``bits_per_dim``, loss ``-log p(x)``.
+
+    Subclasses implement :meth:`log_prob` (exact, or an estimate whose docstring says so) and, if
+    training differs from evaluation (dequantization noise, a bound), :meth:`training_log_prob`
+    or :meth:`~LossModel.compute_terms`.
+    """
+
+    metric_names: tuple[str, ...] = ("loss", "bits_per_dim")
+
+    def log_prob(self, x, labels=None) -> tf.Tensor:
+        """``log p(x)`` in nats, shape ``[batch]``."""
+        raise NotImplementedError
+
+    def bits_per_dim(self, x, labels=None, **kwargs) -> tf.Tensor:
+        """``-log p(x) / (D ln 2)`` per example: negative log-likelihood in bits per dimension.
+
+        ``kwargs`` go to :meth:`log_prob` (e.g. ``importance_samples`` of latent models).
+        """
+        return nats_to_bits_per_dim(-self.log_prob(x, labels, **kwargs), self.num_dims)
+
+    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
+        """The ``log p(x)`` the default objective maximises (``labels`` already validated)."""
+        return self.log_prob(x, labels)
+
+    def compute_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
+        log_p = self.training_log_prob(x, labels, training=training)
+        return {"loss": -log_p, "bits_per_dim": nats_to_bits_per_dim(-log_p, self.num_dims)}
+
 
 __all__ = [
-    "AdversarialModel",
-    "AdversarialPhase",
     "DensityModel",
     "GenerativeModel",
+    "LossModel",
     "seed_pair",
     "validate_event_shape",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen.models.vae import VAE
 
 CONDITIONINGS = ("onehot", "embedding")
@@ -24,8 +25,9 @@ class ConditionalVAE(VAE):
 
     Everything else is the VAE's (and the shared train step's): ``fit`` on ``(x, labels)`` data
     (``tfgen.data.load(..., labels=True)``) maximises the conditional ELBO and reports ``loss``,
-    ``elbo``, ``kl``, ``reconstruction``, ``bits_per_dim``; ``log_prob(x, labels, num_samples=k)``
-    is the importance-weighted estimate of ``log p(x | labels)``, ``elbo(x, labels)`` the bound.
+    ``elbo``, ``kl``, ``reconstruction``, ``bits_per_dim``;
+    ``log_prob(x, labels, importance_samples=k)`` is the importance-weighted estimate of
+    ``log p(x | labels)``, ``elbo(x, labels)`` the bound.
 
     Note: the TensorFlow tutorial called "CVAE" is a *convolutional* (unconditional) VAE, which is
     :class:`~tfgen.models.VAE` here; this class is the *conditional* VAE.
@@ -55,7 +57,7 @@ class ConditionalVAE(VAE):
         >>> cvae.sample(3, seed=0, labels=[0, 1, 3]).shape
         TensorShape([3, 8, 8, 1])
         >>> x = tf.zeros([2, 8, 8, 1])
-        >>> cvae.log_prob(x, labels=[2, 2], num_samples=4).shape
+        >>> cvae.log_prob(x, labels=[2, 2], importance_samples=4).shape
         TensorShape([2])
         >>> cvae.sample(2, seed=0).shape  # labels=None: labels drawn uniformly
         TensorShape([2, 8, 8, 1])
@@ -82,14 +84,9 @@ class ConditionalVAE(VAE):
         seed: int | None = None,
         **kwargs,
     ):
-        if conditioning not in CONDITIONINGS:
-            raise ValueError(
-                f"conditioning must be one of {list(CONDITIONINGS)}; got {conditioning!r}"
-            )
-        if not isinstance(embedding_dim, int) or embedding_dim < 1:
-            raise ValueError(f"embedding_dim must be a positive int; got {embedding_dim!r}")
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
+        checks.one_of("conditioning", conditioning, CONDITIONINGS)
+        checks.positive_int("embedding_dim", embedding_dim)
+        checks.int_at_least("num_classes", num_classes, 2)
         # Read by VAE.__init__ (label_feature_dim) to size the networks' inputs.
         self.conditioning, self.embedding_dim = conditioning, embedding_dim
         self._feature_dim = num_classes if conditioning == "onehot" else embedding_dim

@@ -1,271 +1,13 @@
-"""GANs: DCGAN (Radford et al. 2015), conditional DCGAN, and a small MLP GAN for toy data.
-
-Both classes share one non-saturating GAN (:class:`GANBase` on
-:class:`~tfgen.models.base.AdversarialModel`): the discriminator minimises the cross-entropy of
-real vs generated examples, the generator minimises ``-log D(G(z))``. The mode-collapse remedies
-of the course are options of both: minibatch discrimination (``minibatch_kernels``) and an
-experience-replay buffer of past fakes for the discriminator (``replay_size``).
-"""
+"""DCGAN (Radford et al. 2015) and the conditional DCGAN, on the shared :class:`GANBase`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import keras
-import tensorflow as tf
 
-from tfgen.layers.gan import ExperienceReplay, MinibatchDiscrimination
-from tfgen.models.base import AdversarialModel
-
-
-def _output_dtype() -> str | None:
-    return "float32" if keras.mixed_precision.global_policy().name.startswith("mixed") else None
-
-
-def _check(name: str, value, ok: bool, allowed: str) -> None:
-    if not ok:
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
-
-
-class GANBase(AdversarialModel):
-    """Non-saturating GAN losses, conditioning, sampling and the remedies (no networks).
-
-    Subclasses set their own arguments, then call :meth:`_finish` with the generator
-    (``z`` or ``[z, one_hot(labels)]`` -> examples) and the discriminator's feature graph
-    (``x`` or ``[x, one_hot(labels)]`` -> ``[B, F]`` features), to which this class appends the
-    minibatch-discrimination layer (if any) and the logit layer.
-
-    ``fit``/``evaluate`` report ``d_loss``, ``g_loss``, ``d_real_accuracy`` (share of real
-    examples with ``D(x) > 0``) and ``d_fake_accuracy`` (share of fakes with ``D(G(z)) < 0``).
-    ``call``/``predict``/the exported ``serve`` return the discriminator logits ``[B]``.
-    """
-
-    event_ranks = (1, 3)
-    metric_names = ("d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
-
-    def __init__(
-        self,
-        event_shape,
-        latent_dim: int,
-        num_classes: int | None = None,
-        minibatch_kernels: int = 0,
-        minibatch_kernel_dim: int = 5,
-        replay_size: int = 0,
-        replay_fraction: float = 0.5,
-        label_smoothing: float = 0.0,
-        seed: int | None = None,
-        **kwargs,
-    ):
-        super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
-        _check("latent_dim", latent_dim, isinstance(latent_dim, int) and latent_dim >= 1, ">= 1")
-        for name, value in (("minibatch_kernels", minibatch_kernels), ("replay_size", replay_size)):
-            _check(name, value, isinstance(value, int) and value >= 0, "an int >= 0 (0: off)")
-        _check("minibatch_kernel_dim", minibatch_kernel_dim, minibatch_kernel_dim >= 1, ">= 1")
-        _check("replay_fraction", replay_fraction, 0.0 < replay_fraction <= 1.0, "in (0, 1]")
-        _check("label_smoothing", label_smoothing, 0.0 <= label_smoothing < 0.5, "in [0, 0.5)")
-        self.latent_dim = latent_dim
-        self.minibatch_kernels, self.minibatch_kernel_dim = minibatch_kernels, minibatch_kernel_dim
-        self.replay_size, self.replay_fraction = replay_size, float(replay_fraction)
-        self.label_smoothing = float(label_smoothing)
-
-    # ----------------------------------------------------------------------------- construction
-    def _inputs(self, shape, name):
-        x = keras.Input(shape, name=name)
-        y = keras.Input((self.num_classes,), name="one_hot_labels") if self.conditional else None
-        return x, y
-
-    def _finish(self, generator: keras.Model, d_inputs, d_features) -> None:
-        """Adds the discriminator head on ``d_features`` (a tensor of the functional graph from
-        ``d_inputs``) and the replay buffer; marks the model built."""
-        self.generator = generator
-        h = d_features
-        if self.minibatch_kernels:
-            h = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(h)
-        logits = keras.layers.Dense(1, dtype=_output_dtype(), name="logit")(h)
-        logits = keras.layers.Reshape(())(logits)
-        self.discriminator = keras.Model(d_inputs, logits, name="discriminator")
-        self.replay = (
-            ExperienceReplay(self.replay_size, self.event_shape, name="replay")
-            if self.replay_size
-            else None
-        )
-        self.built = True
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator.trainable_variables
-
-    @property
-    def generator_variables(self):
-        return self.generator.trainable_variables
-
-    # ----------------------------------------------------------------------------- networks
-    def _one_hot(self, labels):
-        return None if labels is None else tf.one_hot(labels, self.num_classes)
-
-    def generate(self, z, labels=None, training: bool = False) -> tf.Tensor:
-        """``G(z)`` (``labels``: int class ids of conditional models), examples ``[B, *shape]``."""
-        inputs = [z, self._one_hot(labels)] if self.conditional else z
-        return tf.cast(self.generator(inputs, training=training), tf.float32)
-
-    def discriminate(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        """Discriminator logits ``[B]`` (``D(x) > 0``: judged real)."""
-        inputs = [x, self._one_hot(labels)] if self.conditional else x
-        return tf.cast(self.discriminator(inputs, training=training), tf.float32)
-
-    def call(self, inputs, training: bool = False) -> tf.Tensor:
-        """Discriminator logits ``[B]`` of ``x`` or ``(x, labels)``."""
-        x, labels = self._split_inputs(inputs)
-        return self.discriminate(x, self.check_labels(labels), training=training)
-
-    def predict_step(self, data):
-        """``predict`` returns the discriminator logits ``[B]`` of ``x`` or ``(x, labels)``."""
-        x, labels = self._unpack_data(data)
-        return self.discriminate(x, self.check_labels(labels))
-
-    def _latent(self, num, seed) -> tf.Tensor:
-        return tf.random.stateless_normal([num, self.latent_dim], seed=seed)
-
-    # ----------------------------------------------------------------------------- losses
-    def _fakes(self, x, labels, training):
-        batch = tf.shape(x)[0]
-        return self.generate(self._latent(batch, self._seed()), labels, training=training)
-
-    def discriminator_loss(self, x, labels=None, training: bool = False):
-        """Cross-entropy of ``D`` on real ``x`` (target ``1 - label_smoothing``) and on fakes
-        (target 0), fakes partly replaced by replayed ones when ``replay_size`` > 0."""
-        fakes, fake_labels = self._fakes(x, labels, training), labels
-        if self.replay is not None and training:
-            mix_labels = tf.zeros([tf.shape(x)[0]], tf.int32) if labels is None else labels
-            shown, shown_labels = self.replay.mix(
-                fakes, mix_labels, self.replay_fraction, self._seed()
-            )
-            self.replay.push(fakes, mix_labels)
-            fakes, fake_labels = shown, (shown_labels if labels is not None else None)
-        real = self.discriminate(x, labels, training=training)
-        fake = self.discriminate(fakes, fake_labels, training=training)
-        target = 1.0 - self.label_smoothing
-        loss = tf.reduce_mean(
-            target * tf.nn.softplus(-real) + (1 - target) * tf.nn.softplus(real)
-        ) + tf.reduce_mean(tf.nn.softplus(fake))
-        return loss, {
-            "d_loss": loss,
-            "d_real_accuracy": tf.reduce_mean(tf.cast(real > 0, tf.float32)),
-            "d_fake_accuracy": tf.reduce_mean(tf.cast(fake < 0, tf.float32)),
-        }
-
-    def generator_loss(self, x, labels=None, training: bool = False):
-        """Non-saturating loss ``-log D(G(z))`` (fakes conditioned on the batch's labels)."""
-        fake = self.discriminate(self._fakes(x, labels, training), labels, training=training)
-        loss = tf.reduce_mean(tf.nn.softplus(-fake))
-        return loss, {"g_loss": loss}
-
-    # ----------------------------------------------------------------------------- sampling
-    def sample(self, num_samples: int, *, seed: int | None = None, labels=None) -> tf.Tensor:
-        """``G(z)``, ``z ~ N(0, I)``: ``[num_samples, *event_shape]`` (reproducible for a seed).
-
-        Args:
-            num_samples: how many examples.
-            seed: int for reproducible samples; None draws from the model's random stream
-                (keyword-only, like ``labels``).
-            labels: ``[num_samples]`` int class ids (conditional models only).
-        """
-        num_samples = self._check_num_samples(num_samples)
-        labels = self.check_labels(labels, num_samples)
-        return self.generate(self._latent(num_samples, self._seed(seed)), labels)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            latent_dim=self.latent_dim,
-            num_classes=self.num_classes,
-            minibatch_kernels=self.minibatch_kernels,
-            minibatch_kernel_dim=self.minibatch_kernel_dim,
-            replay_size=self.replay_size,
-            replay_fraction=self.replay_fraction,
-            label_smoothing=self.label_smoothing,
-        )
-        return config
-
-
-@keras.saving.register_keras_serializable(package="tfgen")
-class GAN(GANBase):
-    """A GAN with MLP generator and discriminator, for vectors (e.g. 2-D toy data) or images.
-
-    Generator: ``z`` -> Dense(ReLU) per ``hidden_units`` -> Dense(D, ``output_activation``).
-    Discriminator: flatten -> Dense(LeakyReLU 0.2) per ``hidden_units`` -> logit.
-
-    Args:
-        event_shape: shape of one example, ``(D,)`` or ``(H, W, C)``.
-        latent_dim: dimension of ``z``.
-        num_classes: number of classes of a conditional GAN (one-hot label concatenated to the
-            inputs of both networks), or None.
-        hidden_units: widths of the hidden layers of both networks.
-        output_activation: None (linear outputs) or ``"tanh"`` (outputs in [-1, 1]).
-        minibatch_kernels: number K of minibatch-discrimination features (0: off).
-        minibatch_kernel_dim: dimension of each minibatch-discrimination kernel.
-        replay_size: capacity of the experience-replay buffer of past fakes (0: off).
-        replay_fraction: share of each fake batch the discriminator sees replaced by replayed
-            fakes.
-        label_smoothing: one-sided label smoothing of the real target (Salimans et al. 2016).
-        seed: seed of the model's random stream (training noise, unseeded sampling).
-        **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
-
-    Example:
-        >>> gan = GAN(event_shape=(2,), latent_dim=4, hidden_units=(16,))
-        >>> gan.compile()
-        >>> logs = gan.fit(tf.random.normal([64, 2]), batch_size=32, verbose=0).history
-        >>> sorted(logs)
-        ['d_fake_accuracy', 'd_loss', 'd_real_accuracy', 'g_loss']
-        >>> gan.sample(5, seed=0).shape
-        TensorShape([5, 2])
-    """
-
-    def __init__(
-        self,
-        event_shape: Sequence[int] = (2,),
-        latent_dim: int = 16,
-        num_classes: int | None = None,
-        hidden_units: Sequence[int] = (128, 128),
-        output_activation: str | None = None,
-        minibatch_kernels: int = 0,
-        minibatch_kernel_dim: int = 5,
-        replay_size: int = 0,
-        replay_fraction: float = 0.5,
-        label_smoothing: float = 0.0,
-        seed: int | None = None,
-        **kwargs,
-    ):
-        super().__init__(
-            event_shape, latent_dim, num_classes, minibatch_kernels, minibatch_kernel_dim,
-            replay_size, replay_fraction, label_smoothing, seed, **kwargs,
-        )  # fmt: skip
-        if output_activation not in (None, "tanh"):
-            raise ValueError(f"output_activation must be None or 'tanh'; got {output_activation!r}")
-        self.hidden_units = tuple(int(u) for u in hidden_units)
-        self.output_activation = output_activation
-
-        z, y = self._inputs((latent_dim,), "z")
-        h = keras.layers.Concatenate()([z, y]) if self.conditional else z
-        for units in self.hidden_units:
-            h = keras.layers.Dense(units, activation="relu")(h)
-        out = keras.layers.Dense(self.num_dims, output_activation, dtype=_output_dtype())(h)
-        out = keras.layers.Reshape(self.event_shape)(out)
-        generator = keras.Model([z, y] if self.conditional else z, out, name="generator")
-
-        x, y = self._inputs(self.event_shape, "x")
-        h = keras.layers.Flatten()(x)
-        h = keras.layers.Concatenate()([h, y]) if self.conditional else h
-        for units in self.hidden_units:
-            h = keras.layers.Dense(units, activation=keras.activations.leaky_relu)(h)
-        self._finish(generator, [x, y] if self.conditional else x, h)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            hidden_units=list(self.hidden_units), output_activation=self.output_activation
-        )
-        return config
+from tfgen import checks
+from tfgen.models.gan import GANBase, output_layer_dtype
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
@@ -302,6 +44,7 @@ class DCGAN(GANBase):
             otherwise invalid.
 
     Example:
+        >>> import tensorflow as tf
         >>> gan = DCGAN(event_shape=(8, 8, 1), latent_dim=8, num_classes=4)
         >>> gan.compile()
         >>> images = gan.sample(4, seed=0, labels=[0, 1, 2, 3])
@@ -336,12 +79,14 @@ class DCGAN(GANBase):
             event_shape, latent_dim, num_classes, minibatch_kernels, minibatch_kernel_dim,
             replay_size, replay_fraction, label_smoothing, seed, **kwargs,
         )  # fmt: skip
-        self.generator_filters = tuple(int(f) for f in generator_filters)
-        self.discriminator_filters = tuple(int(f) for f in discriminator_filters)
-        self.dropout = float(dropout)
+        self.generator_filters = checks.positive_ints("generator_filters", generator_filters)
+        self.discriminator_filters = checks.positive_ints(
+            "discriminator_filters", discriminator_filters
+        )
+        self.dropout = checks.number_in("dropout", dropout, 0.0, 1.0, high_open=True)
         height, width, channels = self.event_shape
         factor = 2 ** len(self.generator_filters)
-        if not self.generator_filters or height % factor or width % factor:
+        if height % factor or width % factor:
             raise ValueError(
                 f"event_shape sides must be divisible by {factor} (2 ** len(generator_filters));"
                 f" got {self.event_shape}"
@@ -357,7 +102,7 @@ class DCGAN(GANBase):
             h = keras.layers.Conv2DTranspose(f, 4, 2, padding="same", use_bias=False)(h)
             h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
         out = keras.layers.Conv2DTranspose(
-            channels, 4, 2, padding="same", activation="tanh", dtype=_output_dtype()
+            channels, 4, 2, padding="same", activation="tanh", dtype=output_layer_dtype()
         )(h)
         generator = keras.Model([z, y] if self.conditional else z, out, name="generator")
 
@@ -381,3 +126,6 @@ class DCGAN(GANBase):
             dropout=self.dropout,
         )
         return config
+
+
+__all__ = ["DCGAN"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import keras
@@ -38,8 +37,6 @@ class IndependentBernoulli(DensityModel):
         TensorShape([5, 2, 2, 1])
     """
 
-    autoregressive = False
-
     def __init__(self, event_shape: Sequence[int] = (28, 28, 1), seed: int | None = None, **kwargs):
         super().__init__(event_shape=event_shape, seed=seed, **kwargs)
         self.logits = self.add_weight(shape=self.event_shape, initializer="zeros", name="logits")
@@ -65,15 +62,6 @@ class IndependentBernoulli(DensityModel):
         """Exact ``log p(x)`` in nats, ``[batch]``."""
         self.check_labels(labels)
         return self.distribution().log_prob(tf.cast(x, tf.float32))
-
-    def compute_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
-        log_p = self.log_prob(x, labels)
-        return {"loss": -log_p, "bits_per_dim": -log_p / (self.num_dims * math.log(2.0))}
-
-    def predict_step(self, data):
-        """``log p(x)`` per image (nats)."""
-        x, labels = self._unpack_data(data)
-        return self.log_prob(x, labels)
 
     def sample(
         self, num_samples: int, *, seed: int | None = None, labels=None, observed=None, mask=None

@@ -11,7 +11,9 @@ import math
 
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen import distributions as dists
+from tfgen.metrics import nats_to_bits_per_dim
 
 _DECODE_BUDGET = 4096  # images per decoder call in the importance-weighted log_prob
 
@@ -27,29 +29,36 @@ class LatentSpaceMixin:
     Shared by models trained with a likelihood bound (:class:`LatentVariableMixin`) and by models
     trained otherwise (the adversarial autoencoder). The host class provides
     ``encode(x, labels, training) -> q(z | x)``, ``decoder_outputs(z, labels, training) -> tensor``
-    (network outputs of p(x | z)), ``prior`` (a ``tfd.Distribution`` over ``[latent_dim]``) and
-    ``likelihood`` (a :class:`tfgen.distributions.ImageLikelihood`).
+    (network outputs of p(x | z)), ``prior_distribution`` (a ``tfd.Distribution`` over
+    ``[latent_dim]``) and ``image_likelihood`` (a :class:`tfgen.distributions.ImageLikelihood`).
     """
 
     def decode(self, z, labels=None, training: bool = False):
         """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
-        return self.likelihood.distribution(self.decoder_outputs(z, labels, training=training))
+        outputs = self.decoder_outputs(z, labels, training=training)
+        return self.image_likelihood.distribution(outputs)
 
-    def sample_prior(self, num_samples, *, seed=None, labels=None) -> tf.Tensor:
+    def sample_prior(self, num_samples, *, seed: int | None = None, labels=None) -> tf.Tensor:
         """Codes ``[num_samples, latent_dim]`` from ``p(z)`` (or from ``p(z | labels)``).
 
         Args:
             num_samples: how many codes.
-            seed: a TFP seed (int or stateless ``[2]`` pair); keyword-only, like ``labels``.
+            seed: int for reproducible codes; None draws from the model's random stream (the
+                same rule as :meth:`sample`); keyword-only, like ``labels``.
             labels: ``[num_samples]`` class ids; ignored unless the prior depends on them.
 
         Example:
             >>> import tfgen
             >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
-            >>> vae.sample_prior(3, seed=(1, 2)).shape
+            >>> vae.sample_prior(3, seed=1).shape
             TensorShape([3, 2])
         """
-        return self.prior.sample(num_samples, seed=seed)
+        num_samples = self._check_num_samples(num_samples)
+        return self.prior_draw(num_samples, self._seed(seed), labels)
+
+    def prior_draw(self, num_samples, seed: tf.Tensor, labels=None) -> tf.Tensor:
+        """``num_samples`` codes from the prior with a stateless ``[2]`` seed (no checks)."""
+        return self.prior_distribution.sample(num_samples, seed=seed)
 
     def sample(
         self, num_samples: int, *, seed: int | None = None, labels=None, mean: bool = False
@@ -72,27 +81,22 @@ class LatentSpaceMixin:
             TensorShape([2, 8, 8, 1])
         """
         num_samples = self._check_num_samples(num_samples)
-        if labels is None and self.conditional:
-            label_seed = tf.random.experimental.stateless_fold_in(self._seed(seed), 1)
-            labels = tf.random.stateless_uniform(
-                [num_samples], label_seed, maxval=self.num_classes, dtype=tf.int32
-            )
-        labels = self.check_labels(labels, num_samples)
         seed = self._seed(seed)
-        z = self.sample_prior(num_samples, seed=seed, labels=labels)
+        labels = self._sample_labels(labels, num_samples, seed)
+        z = self.prior_draw(num_samples, seed, labels)
         outputs = self.decoder_outputs(z, labels)
         if mean:
-            return self.likelihood.mean(outputs)
+            return self.image_likelihood.mean(outputs)
         # fold_in: sub-seeds that never collide with another call's (seed + 1 would)
-        draws = self.likelihood.distribution(outputs).sample(
+        draws = self.image_likelihood.distribution(outputs).sample(
             seed=tf.random.experimental.stateless_fold_in(seed, 2)
         )
-        return self.likelihood.from_support(draws)
+        return self.image_likelihood.from_support(draws)
 
     def reconstruct(self, x, labels=None) -> tf.Tensor:
         """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1]."""
         z = self.encode(x, labels).mean()
-        return self.likelihood.mean(self.decoder_outputs(z, labels))
+        return self.image_likelihood.mean(self.decoder_outputs(z, labels))
 
     def interpolate(self, x_a, x_b, steps: int = 8, labels=None) -> tf.Tensor:
         """Decoded means along the straight line between the posterior means of ``x_a`` and ``x_b``.
@@ -106,8 +110,7 @@ class LatentSpaceMixin:
         Returns:
             ``[steps, H, W, C]`` for single images, ``[B, steps, H, W, C]`` for batches.
         """
-        if int(steps) < 2:
-            raise ValueError(f"steps must be >= 2; got {steps!r}")
+        steps = checks.int_at_least("steps", steps, 2)
         x_a, x_b = tf.convert_to_tensor(x_a, tf.float32), tf.convert_to_tensor(x_b, tf.float32)
         if x_a.shape != x_b.shape:
             raise ValueError(f"x_a and x_b must have the same shape; got {x_a.shape}, {x_b.shape}")
@@ -120,15 +123,10 @@ class LatentSpaceMixin:
         z = (1.0 - t) * z_a[None] + t * z_b[None]  # [steps, B, D]
         flat = tf.reshape(z, [-1, z.shape[-1]])
         lab = None if labels is None else tf.tile(labels, [int(steps)])
-        images = self.likelihood.mean(self.decoder_outputs(flat, lab))
+        images = self.image_likelihood.mean(self.decoder_outputs(flat, lab))
         images = tf.reshape(images, [int(steps), -1, *self.event_shape])
         images = tf.transpose(images, [1, 0, 2, 3, 4])
         return images[0] if single else images
-
-    def predict_step(self, data):
-        """``predict`` returns reconstruction means (images in [0, 1])."""
-        x, labels = self._unpack_data(data)
-        return self.reconstruct(x, labels)
 
 
 class LatentVariableMixin(LatentSpaceMixin):
@@ -150,15 +148,15 @@ class LatentVariableMixin(LatentSpaceMixin):
         q = self.encode(x, labels, training=training)
         z = q.sample(seed=self._seed(seed))
         p_x = self.decode(z, labels, training=training)
-        reconstruction = -p_x.log_prob(self.likelihood.to_support(x))
-        kl = dists.kl_divergence(q, self.prior, samples=z)
+        reconstruction = -p_x.log_prob(self.image_likelihood.to_support(x))
+        kl = dists.kl_divergence(q, self.prior_distribution, samples=z)
         elbo = -(reconstruction + kl)
         return {
             "loss": -elbo,
             "elbo": elbo,
             "kl": kl,
             "reconstruction": reconstruction,
-            "bits_per_dim": -elbo / (self.num_dims * math.log(2.0)),
+            "bits_per_dim": nats_to_bits_per_dim(-elbo, self.num_dims),
         }
 
     def compute_terms(self, x, labels=None, training: bool = False):
@@ -175,18 +173,27 @@ class LatentVariableMixin(LatentSpaceMixin):
         return self.elbo_terms(x, self.check_labels(labels), training=False, seed=seed)["elbo"]
 
     def log_prob(
-        self, x, labels=None, num_samples: int = 100, seed=None, chunk_size: int | None = None
-    ):
+        self,
+        x,
+        labels=None,
+        *,
+        importance_samples: int = 100,
+        seed: int | None = None,
+        chunk_size: int | None = None,
+    ) -> tf.Tensor:
         """Importance-weighted estimate of ``log p(x)`` in nats (IWAE, Burda et al. 2016).
 
         ``log (1/k) sum_i p(x, z_i) / q(z_i | x)`` with ``z_i ~ q(z | x)``: a lower bound of
-        ``log p(x)`` in expectation that tightens as ``num_samples`` grows; ``num_samples=1`` is
+        ``log p(x)`` in expectation that tightens as k grows; ``importance_samples=1`` is
         the ELBO. Evaluated ``chunk_size`` samples at a time to bound memory.
+
+        ``importance_samples`` is k; ``num_samples`` is reserved, everywhere in tfgen, for the
+        number of images drawn.
 
         Args:
             x: ``[batch, H, W, C]`` images in [0, 1].
             labels: class ids for conditional models.
-            num_samples: k, the number of importance samples (>= 1).
+            importance_samples: k, the number of importance samples (>= 1); keyword-only.
             seed: optional int for a reproducible estimate.
             chunk_size: importance samples decoded at once; default: as many as keep one decoder
                 call at about 4096 images (``4096 // batch``, at least 1).
@@ -194,26 +201,27 @@ class LatentVariableMixin(LatentSpaceMixin):
         Returns:
             ``[batch]`` float32 tensor of log-likelihood estimates.
         """
-        if int(num_samples) < 1:
-            raise ValueError(f"num_samples must be >= 1; got {num_samples!r}")
+        k = checks.positive_int("importance_samples", importance_samples)
+        if chunk_size is not None:
+            chunk_size = checks.positive_int("chunk_size", chunk_size)
         labels = self.check_labels(labels)
         x = tf.convert_to_tensor(x, tf.float32)
         q = self.encode(x, labels)
-        target = self.likelihood.to_support(x)
+        target = self.image_likelihood.to_support(x)
         seed = self._seed(seed)
         if chunk_size is None:
             batch = x.shape[0]
             chunk_size = max(1, _DECODE_BUDGET // batch) if batch else 16
         # All k codes are drawn at once (cheap), so the estimate does not depend on chunk_size;
         # only the decoder runs chunk by chunk.
-        z_all = q.sample(int(num_samples), seed=seed)  # [k, B, D]
+        z_all = q.sample(k, seed=seed)  # [k, B, D]
         log_w = []
-        for start in range(0, int(num_samples), int(chunk_size)):
-            z = z_all[start : start + int(chunk_size)]
+        for start in range(0, k, chunk_size):
+            z = z_all[start : start + chunk_size]
             n = z.shape[0]
             flat_z = tf.reshape(z, [-1, z.shape[-1]])
             log_px = self.decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
             log_px = tf.reshape(log_px, [n, -1])
-            log_w.append(log_px + self.prior.log_prob(z) - q.log_prob(z))
+            log_w.append(log_px + self.prior_distribution.log_prob(z) - q.log_prob(z))
         log_w = tf.concat(log_w, axis=0)
-        return tf.reduce_logsumexp(log_w, axis=0) - math.log(float(num_samples))
+        return tf.reduce_logsumexp(log_w, axis=0) - math.log(float(k))

@@ -9,7 +9,6 @@ fast path of Ramachandran et al. (2017) by default (see :mod:`tfgen.models.pixel
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import keras
@@ -18,15 +17,14 @@ import tensorflow as tf
 from tfgen import distributions as dists
 from tfgen.layers.masked import MaskedConv2D
 from tfgen.models import pixelcnn_sampling as sampling
+from tfgen.models.autoregressive import AutoregressiveMixin
 from tfgen.models.base import DensityModel
 from tfgen.models.pixelcnn_sampling import at as _at
 from tfgen.models.pixelcnn_sampling import gate as _gate
 
 
-class _PixelCNNBase(DensityModel):
+class _PixelCNNBase(AutoregressiveMixin, DensityModel):
     """Shared likelihood, ``log_prob``, ``sample`` and config of the two PixelCNN variants."""
-
-    autoregressive = True
 
     def __init__(
         self,
@@ -61,10 +59,10 @@ class _PixelCNNBase(DensityModel):
         self.num_layers, self.filters = num_layers, filters
         self.kernel_size, self.first_kernel_size = kernel_size, first_kernel_size
         self.output_filters = output_filters
-        self.likelihood_name = likelihood
-        self.likelihood = dists.get_likelihood(likelihood)
+        self.likelihood = likelihood
+        self.image_likelihood = dists.get_likelihood(likelihood)
         hidden = output_filters or 2 * filters
-        out_channels = channels * self.likelihood.params_per_channel
+        out_channels = channels * self.image_likelihood.params_per_channel
         self.output_hidden = MaskedConv2D(hidden, 1, "B", channels, name="output_hidden")
         self.output_logits = MaskedConv2D(
             out_channels, 1, "B", channels, name="output_logits", dtype="float32"
@@ -106,7 +104,7 @@ class _PixelCNNBase(DensityModel):
         The quantization is straight-through, so gradients with respect to ``x`` exist (the
         causality checks differentiate the logits with respect to the image).
         """
-        like = self.likelihood
+        like = self.image_likelihood
         x = tf.convert_to_tensor(x, tf.float32)
         return x + tf.stop_gradient(like.from_support(like.to_support(x)) - x)
 
@@ -118,15 +116,11 @@ class _PixelCNNBase(DensityModel):
         x, labels = self._split_inputs(inputs)
         return self.logits(self.network_input(x), self.check_labels(labels))
 
-    def predict_step(self, data):
-        """``predict`` returns the per-pixel logits."""
-        x, labels = self._unpack_data(data)
-        return self.logits(self.network_input(x), labels)
-
     def _log_prob(self, x, labels) -> tf.Tensor:
         x = tf.convert_to_tensor(x, tf.float32)
         logits = self.logits(self.network_input(x), labels)
-        return self.likelihood.distribution(logits).log_prob(self.likelihood.to_support(x))
+        like = self.image_likelihood
+        return like.distribution(logits).log_prob(like.to_support(x))
 
     def log_prob(self, x, labels=None) -> tf.Tensor:
         """Exact ``log p(x)`` (or ``log p(x | labels)``) in nats, ``[batch]``.
@@ -138,9 +132,8 @@ class _PixelCNNBase(DensityModel):
         x = tf.convert_to_tensor(x, tf.float32)
         return self._log_prob(x, self.check_labels(labels, x.shape[0]))
 
-    def compute_terms(self, x, labels=None, training: bool = False):
-        log_p = self._log_prob(x, labels)
-        return {"loss": -log_p, "bits_per_dim": -log_p / (self.num_dims * math.log(2.0))}
+    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
+        return self._log_prob(x, labels)
 
     def sample(
         self,
@@ -179,9 +172,10 @@ class _PixelCNNBase(DensityModel):
         if method not in sampling.METHODS:
             raise ValueError(f"method must be one of {list(sampling.METHODS)}; got {method!r}")
         num_samples = self._check_num_samples(num_samples)
-        labels = self.check_labels(labels, num_samples)
+        seed = self._seed(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
         observed, mask = sampling.check_completion(self, num_samples, observed, mask)
-        return sampling.sample(self, method, num_samples, self._seed(seed), labels, observed, mask)
+        return sampling.sample(self, method, num_samples, seed, labels, observed, mask)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -191,7 +185,7 @@ class _PixelCNNBase(DensityModel):
             kernel_size=self.kernel_size,
             first_kernel_size=self.first_kernel_size,
             output_filters=self.output_filters,
-            likelihood=self.likelihood_name,
+            likelihood=self.likelihood,
             num_classes=self.num_classes,
         )
         return config

@@ -207,7 +207,7 @@ def _generate(model, method, n, seed, labels, observed, mask):
                     image = x_pad[:, p : p + height, p : p + width]
                     logits = model.logits(image, labels)[:, r, c]
                 index = (r * width + c) * channels + ch
-                value = _draw(model.likelihood, logits, seed, index, ch, channels)
+                value = _draw(model.image_likelihood, logits, seed, index, ch, channels)
                 value = tf.where(mask[:, r, c, ch], observed[:, r, c, ch], value)
                 where = tf.stack(
                     [batch, tf.fill([n], r + p), tf.fill([n], c + p), tf.fill([n], ch)], axis=1

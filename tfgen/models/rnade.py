@@ -2,7 +2,7 @@
 
 Each conditional ``p(v_i | v_{<i})`` is a mixture of Gaussians computed from NADE's shared hidden
 layer; the ordering, the one-pass ``log_prob``, the sequential sampler and image completion come
-from :class:`tfgen.models.nade._AutoregressiveNADE`. With ``preprocessing="dequantize_logit"`` the
+from :class:`tfgen.models.nade_base.NADEBase`. With ``preprocessing="dequantize_logit"`` the
 model reads 8-bit images and scores them on the 8-bit scale (dequantization plus a logit
 transform, counted in ``log_prob``).
 """
@@ -16,9 +16,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen import distributions as dists
 from tfgen.models import autoregressive
-from tfgen.models.nade import _AutoregressiveNADE, _positive_int
+from tfgen.models.nade_base import NADEBase
 
 PREPROCESSING = (None, "dequantize_logit")
 _NUM_LEVELS = 256
@@ -32,7 +33,7 @@ def _round_straight_through(x: tf.Tensor):
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
-class RNADE(_AutoregressiveNADE):
+class RNADE(NADEBase):
     """Real-valued NADE: each conditional is a mixture of Gaussians (Uria, Murray & Larochelle).
 
     ``p(v_i | v_{<i}) = sum_k pi_ik N(v_i; mu_ik, sigma_ik)`` with ``(pi, mu, sigma)_i`` an affine
@@ -84,15 +85,11 @@ class RNADE(_AutoregressiveNADE):
         seed: int | None = None,
         **kwargs,
     ):
-        self.num_components = _positive_int("num_components", num_components)
-        if preprocessing not in PREPROCESSING:
-            raise ValueError(
-                f"preprocessing must be one of {list(PREPROCESSING)}; got {preprocessing!r}"
-            )
-        if not 0.0 < float(logit_alpha) < 0.5:
-            raise ValueError(f"logit_alpha must lie in (0, 0.5); got {logit_alpha!r}")
-        self.preprocessing = preprocessing
-        self.logit_alpha = float(logit_alpha)
+        self.num_components = checks.positive_int("num_components", num_components)
+        self.preprocessing = checks.one_of("preprocessing", preprocessing, PREPROCESSING)
+        self.logit_alpha = checks.number_in(
+            "logit_alpha", logit_alpha, 0.0, 0.5, low_open=True, high_open=True
+        )
         self.num_params = 3 * self.num_components
         super().__init__(event_shape, hidden_units, ordering, seed, **kwargs)
 

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen import distributions as dists
 from tfgen.layers import LatentPrior, conv_decoder, conv_encoder
+from tfgen.layers.priors import PRIOR_KINDS
 from tfgen.models.base import DensityModel
 from tfgen.models.latent import LatentVariableMixin
 
@@ -25,7 +27,8 @@ class VAE(LatentVariableMixin, DensityModel):
     Training maximises the single-sample ELBO; ``fit``/``evaluate`` report ``loss`` (= -elbo),
     ``elbo``, ``kl``, ``reconstruction`` (= -E_q log p(x|z)) and ``bits_per_dim``, all per image in
     nats (bits for the last). ``log_prob`` is the importance-weighted estimate (IWAE), ``elbo`` the
-    bound; ``predict`` returns reconstruction means.
+    bound; ``reconstruct`` returns reconstruction means and ``predict``/``call`` the decoder's
+    logits at the posterior mean.
 
     Args:
         event_shape: ``(H, W, C)``; H and W must be divisible by ``2 ** len(decoder_filters)``.
@@ -51,7 +54,7 @@ class VAE(LatentVariableMixin, DensityModel):
         >>> vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
         >>> vae.compile()
         >>> x = tf.cast(tf.random.uniform([4, 8, 8, 1]) > 0.5, tf.float32)
-        >>> vae.log_prob(x, num_samples=8).shape
+        >>> vae.log_prob(x, importance_samples=8).shape
         TensorShape([4])
         >>> vae.sample(3, seed=0).shape
         TensorShape([3, 8, 8, 1])
@@ -76,15 +79,13 @@ class VAE(LatentVariableMixin, DensityModel):
         **kwargs,
     ):
         super().__init__(event_shape=event_shape, seed=seed, **kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int; got {latent_dim!r}")
-        self.latent_dim = latent_dim
-        self.likelihood_name = likelihood
-        self.likelihood = dists.get_likelihood(likelihood)
-        self.prior_kind = prior
-        self.prior_components = prior_components
-        self.encoder_filters = tuple(int(f) for f in encoder_filters)
-        self.decoder_filters = tuple(int(f) for f in decoder_filters)
+        self.latent_dim = checks.positive_int("latent_dim", latent_dim)
+        self.likelihood = likelihood
+        self.image_likelihood = dists.get_likelihood(likelihood)
+        self.prior = checks.one_of("prior", prior, PRIOR_KINDS)
+        self.prior_components = checks.positive_int("prior_components", prior_components)
+        self.encoder_filters = checks.positive_ints("encoder_filters", encoder_filters)
+        self.decoder_filters = checks.positive_ints("decoder_filters", decoder_filters)
         self.float32_output_layer = bool(float32_output_layer)
         self.prior_layer = LatentPrior(latent_dim, kind=prior, num_components=prior_components)
         height, width, channels = self.event_shape
@@ -92,7 +93,7 @@ class VAE(LatentVariableMixin, DensityModel):
         self.encoder = conv_encoder(
             (height, width, channels + extra), 2 * latent_dim, self.encoder_filters
         )
-        out_channels = channels * self.likelihood.params_per_channel
+        out_channels = channels * self.image_likelihood.params_per_channel
         self.decoder = conv_decoder(
             latent_dim + extra,
             (height, width, out_channels),
@@ -105,8 +106,8 @@ class VAE(LatentVariableMixin, DensityModel):
     label_feature_dim: int = 0
 
     @property
-    def prior(self):
-        """``p(z)`` as a TFP distribution over ``[latent_dim]``."""
+    def prior_distribution(self):
+        """``p(z)`` as a TFP distribution over ``[latent_dim]`` (``prior`` names its kind)."""
         return self.prior_layer.distribution()
 
     def encode(self, x, labels=None, training: bool = False):
@@ -136,8 +137,8 @@ class VAE(LatentVariableMixin, DensityModel):
         config = super().get_config()
         config.update(
             latent_dim=self.latent_dim,
-            likelihood=self.likelihood_name,
-            prior=self.prior_kind,
+            likelihood=self.likelihood,
+            prior=self.prior,
             prior_components=self.prior_components,
             encoder_filters=list(self.encoder_filters),
             decoder_filters=list(self.decoder_filters),
