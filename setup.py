@@ -21,6 +21,8 @@ setup(
     extras_require={
         "test": [
             "pytest",
+            "hypothesis",
+            "import-linter>=2.1",
             "scikit-learn",
             "scipy",
             "nbclient",

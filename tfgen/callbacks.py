@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfgen import checks
+
 
 def image_grid(
     images, ncols: int | None = None, value_range: Sequence[float] = (0.0, 1.0), pad: int = 1
@@ -141,9 +143,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     def __init__(self, minutes: float):
         super().__init__()
-        if not minutes or minutes <= 0:
-            raise ValueError(f"minutes must be a positive number; got {minutes!r}")
-        self.seconds = float(minutes) * 60.0
+        self.seconds = checks.positive_number("minutes", minutes) * 60.0
         self.start: float | None = None
         self.elapsed = 0.0
 

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgen import data
+from tfgen import checks, data
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
@@ -60,8 +60,7 @@ class ImageClassifier(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
+        checks.int_at_least("num_classes", num_classes, 2)
         self.event_shape = tuple(int(d) for d in event_shape)
         self.num_classes = num_classes
         self.filters = tuple(int(f) for f in filters)
@@ -218,8 +217,7 @@ def get_classifier(
         >>> clf.info["test_accuracy"] > 0.5, clf.features(np.zeros([2, 8, 8, 1])).shape
         (True, TensorShape([2, 16]))
     """
-    if dataset not in data.DATASETS:
-        raise ValueError(f"dataset must be one of {list(data.DATASETS)}; got {dataset!r}")
+    checks.one_of("dataset", dataset, data.DATASETS)
     root = pathlib.Path(directory) if directory is not None else cache_dir()
     stem = root / config.key(dataset)
     model_path, info_path = stem.with_suffix(".keras"), stem.with_suffix(".json")

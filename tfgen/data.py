@@ -28,6 +28,8 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from tfgen import checks
+
 DATASETS = ("fashion_mnist", "mnist", "digits", "synthetic")
 SPLITS = ("train", "test")
 BINARIZE = (None, "static", "dynamic")
@@ -47,11 +49,6 @@ class DatasetNotFoundError(FileNotFoundError):
     """Raised when no offline copy of a dataset exists and tfds cannot provide it."""
 
 
-def _check_choice(arg: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{arg} must be one of {list(allowed)}; got {value!r}")
-
-
 def event_shape(name: str) -> tuple[int, int, int]:
     """``(H, W, C)`` of a dataset's images.
 
@@ -59,13 +56,13 @@ def event_shape(name: str) -> tuple[int, int, int]:
         >>> event_shape("digits")
         (8, 8, 1)
     """
-    _check_choice("name", name, DATASETS)
+    checks.one_of("name", name, DATASETS)
     return (28, 28, 1) if name in ("fashion_mnist", "mnist") else (8, 8, 1)
 
 
 def num_classes(name: str) -> int:
     """Number of label classes of a dataset (10, or 4 for ``synthetic``)."""
-    _check_choice("name", name, DATASETS)
+    checks.one_of("name", name, DATASETS)
     return 4 if name == "synthetic" else 10
 
 
@@ -175,8 +172,8 @@ def load_arrays(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray
         >>> x.shape, x.dtype, y[:3].tolist()
         ((360, 8, 8, 1), dtype('uint8'), [2, 3, 4])
     """
-    _check_choice("name", name, DATASETS)
-    _check_choice("split", split, SPLITS)
+    checks.one_of("name", name, DATASETS)
+    checks.one_of("split", split, SPLITS)
     x, y = _load_arrays_cached(name, split)
     x.flags.writeable = False
     return x, y
@@ -235,9 +232,8 @@ def load(
         >>> x.shape, x.dtype.name, y.dtype.name
         (TensorShape([32, 8, 8, 1]), 'float32', 'int32')
     """
-    _check_choice("binarize", binarize, BINARIZE)
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be None or a positive int; got {batch_size!r}")
+    checks.one_of("binarize", binarize, BINARIZE)
+    checks.optional_positive_int("batch_size", batch_size)
     if len(tuple(scale)) != 2 or float(scale[0]) >= float(scale[1]):
         raise ValueError(f"scale must be (low, high) with low < high; got {scale!r}")
     x_np, y_np = load_arrays(name, split)

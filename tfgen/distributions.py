@@ -19,6 +19,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgen import checks
+
 tfd = tfp.distributions
 
 #: Smallest scale a Gaussian built here can have (keeps log densities finite).
@@ -248,6 +250,5 @@ def get_likelihood(name: str) -> ImageLikelihood:
         >>> get_likelihood("categorical").params_per_channel
         256
     """
-    if name not in LIKELIHOODS:
-        raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}; got {name!r}")
+    checks.one_of("likelihood", name, sorted(LIKELIHOODS))
     return LIKELIHOODS[name]

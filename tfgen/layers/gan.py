@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgen import checks
+
 
 @keras.saving.register_keras_serializable(package="tfgen")
 class MinibatchDiscrimination(keras.layers.Layer):
@@ -47,10 +49,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def __init__(self, num_kernels: int = 50, kernel_dim: int = 5, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("num_kernels", num_kernels), ("kernel_dim", kernel_dim)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
-        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+        self.num_kernels = checks.positive_int("num_kernels", num_kernels)
+        self.kernel_dim = checks.positive_int("kernel_dim", kernel_dim)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -107,9 +107,8 @@ class ExperienceReplay(keras.layers.Layer):
 
     def __init__(self, capacity: int, event_shape: Sequence[int], **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError(f"capacity must be a positive int; got {capacity!r}")
-        self.capacity, self.event_shape = capacity, tuple(int(d) for d in event_shape)
+        self.capacity = checks.positive_int("capacity", capacity)
+        self.event_shape = tuple(int(d) for d in event_shape)
         sync = dict(trainable=False, aggregation="only_first_replica")
         self.examples = self.add_weight(
             shape=(capacity, *self.event_shape), initializer="zeros", name="examples", **sync
