@@ -126,7 +126,14 @@ class GANBase(AdversarialModel):
         Raises:
             ValueError: always, naming :meth:`discriminate` and :meth:`sample`.
         """
-        raise ValueError(
+        raise self._no_likelihood()
+
+    def predict_step(self, data):
+        """Raises, as :meth:`call` (a clear error before Keras wraps the call's)."""
+        raise self._no_likelihood()
+
+    def _no_likelihood(self) -> ValueError:
+        return ValueError(
             f"{type(self).__name__} is an implicit model: it has no likelihood of x to predict; "
             "use discriminate(x, labels) for the discriminator's logits or sample(n) to generate"
         )
