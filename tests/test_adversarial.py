@@ -1,4 +1,4 @@
-"""AdversarialModel: phase order, compile defaults/state, replica scaling, save/load resume."""
+"""AdversarialModel: phase order, compile defaults/state, trackers, replica scaling, resume."""
 
 import json
 import os
@@ -11,13 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgen.models import AdversarialModel, AdversarialPhase
-
 # A deterministic two-player logistic toy: D(x) = w x + c, the "generator" is a learned point b.
 # Shared verbatim with the MirroredStrategy subprocess below.
 TOY = textwrap.dedent("""
     import keras, numpy as np, tensorflow as tf
-    from tfgen.models import AdversarialModel, AdversarialPhase
+    from tfgen.models.adversarial import AdversarialModel, AdversarialPhase
 
     @keras.saving.register_keras_serializable(package="tfgen_tests")
     class ToyGAN(AdversarialModel):
@@ -215,7 +213,22 @@ def test_mirrored_strategy_step_matches_single_device():
     np.testing.assert_allclose(result["mirrored"][1:], result["single"][1:], rtol=1e-5)
 
 
-def test_phase_is_a_plain_record():
-    phase = AdversarialPhase("generator", "g_optimizer", [], lambda x, labels, training: None)
-    assert phase.name == "generator" and phase.optimizer == "g_optimizer"
-    assert issubclass(ToyGAN, AdversarialModel)
+def test_trackers_weight_batch_means_by_batch_size_and_reject_unknown_names():
+    model = ToyGAN()
+    model.compile()
+    assert [m.name for m in model.metrics] == list(ToyGAN.metric_names)
+    # batches of 3 and 1: the epoch figure is the per-example mean, not the mean of batch means
+    logs = model.evaluate(X, batch_size=3, verbose=0, return_dict=True)
+    per_batch = [float(model.discriminator_loss(X[s])[0]) for s in (slice(0, 3), slice(3, 4))]
+    np.testing.assert_allclose(logs["d_loss"], (3 * per_batch[0] + per_batch[1]) / 4, rtol=1e-6)
+    assert not np.isclose(logs["d_loss"], np.mean(per_batch))
+
+    class Unknown(ToyGAN):
+        def generator_loss(self, x, labels=None, training=False):
+            loss, _ = super().generator_loss(x, labels, training)
+            return loss, {"kl": loss}
+
+    unknown = Unknown()
+    unknown.compile()
+    with pytest.raises(ValueError, match="metric 'kl' is not in metric_names"):
+        unknown.fit(data(), epochs=1, verbose=0)

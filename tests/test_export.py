@@ -1,4 +1,6 @@
-"""SavedModel export: endpoints match the model, and load without tfgen, Keras or TFP."""
+"""SavedModel export: one named endpoint per method, outputs equal the model's, loadable with
+TensorFlow alone (no tfgen, Keras or TFP). The battery checks every family's endpoints by value;
+this file checks the export itself on a trained VAE and a tiny conditional model."""
 
 from __future__ import annotations
 
@@ -12,10 +14,40 @@ import pytest
 import tensorflow as tf
 
 import tfgen
-from tfgen.export import DEFAULT_LOG_PROB_SAMPLES, LOG_PROB_SEED, export_saved_model
+from tfgen.export import (
+    DEFAULT_IMPORTANCE_SAMPLES,
+    LOG_PROB_SEED,
+    endpoint_names,
+    export_saved_model,
+)
 from tfgen.models import GenerativeModel
+from tfgen.testing.persistence import OUTPUT_NAMES
 
 BLOCKED = ("keras", "tf_keras", "tensorflow_probability", "tfgen")
+SMALL = {"event_shape": (8, 8, 1)}
+LATENT = ("sample", "predict", "log_prob", "reconstruct", "encode")
+AUTOREGRESSIVE = ("sample", "predict", "log_prob")
+GANS = ("sample", "discriminate")
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: tfgen.models.VAE(**SMALL, latent_dim=2), LATENT),
+        (lambda: tfgen.models.CVAE(**SMALL, num_classes=3, latent_dim=2), LATENT),
+        (lambda: tfgen.models.AAE(**SMALL), ("sample", "predict", "reconstruct", "encode")),
+        (lambda: tfgen.models.NADE(**SMALL, hidden_units=4), AUTOREGRESSIVE),
+        (lambda: tfgen.models.RNADE(**SMALL, hidden_units=4), AUTOREGRESSIVE),
+        (lambda: tfgen.models.IndependentBernoulli(**SMALL), AUTOREGRESSIVE),
+        (lambda: tfgen.models.PixelCNN(**SMALL, num_layers=1, filters=4), AUTOREGRESSIVE),
+        (lambda: tfgen.models.GatedPixelCNN(**SMALL, num_layers=1, filters=4), AUTOREGRESSIVE),
+        (lambda: tfgen.models.GAN(event_shape=(2,), latent_dim=2), GANS),
+        (lambda: tfgen.models.DCGAN(**SMALL, latent_dim=4, generator_filters=(8, 4)), GANS),
+    ],
+)
+def test_every_endpoint_exists_exactly_for_the_models_it_should(make, expected):
+    assert endpoint_names(make()) == expected
+    assert set(expected) <= set(OUTPUT_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -42,46 +74,52 @@ def exported(vae, tmp_path_factory):
 
 
 def _expected(vae, x) -> dict[str, np.ndarray]:
+    """Endpoint name -> the Python model's output (``x``: the inputs)."""
     return {
         "x": x.numpy(),
-        "serve": vae.reconstruct(x).numpy(),
         "sample": vae.sample(5, seed=3).numpy(),
+        "predict": vae(x).numpy(),
         "log_prob": vae.log_prob(
-            x, num_samples=DEFAULT_LOG_PROB_SAMPLES, seed=LOG_PROB_SEED
+            x, importance_samples=DEFAULT_IMPORTANCE_SAMPLES, seed=LOG_PROB_SEED
         ).numpy(),
+        "reconstruct": vae.reconstruct(x).numpy(),
+        "encode": vae.encode(x).mean().numpy(),
     }
 
 
-def test_endpoints_match_model(vae, x, exported):
+@pytest.mark.slow
+def test_endpoints_are_named_and_match_the_model(vae, x, exported):
     loaded = tf.saved_model.load(exported)
-    assert {"serve", "sample", "log_prob", "serving_default"} <= set(loaded.signatures)
+    assert set(loaded.signatures) - {"serving_default"} == set(endpoint_names(vae))
     expected = _expected(vae, x)
-
-    np.testing.assert_allclose(loaded.serve(x), expected["serve"], atol=1e-5)
-    np.testing.assert_allclose(
-        loaded.signatures["serve"](x=x)["output_0"], expected["serve"], atol=1e-5
-    )
-
     samples = loaded.sample(num_samples=5, seed=3)
+    assert set(samples) == {"images"}
+    samples = samples["images"]
     assert samples.shape == (5, 8, 8, 1) and samples.dtype == tf.float32
     np.testing.assert_array_equal(samples, expected["sample"])
-    np.testing.assert_array_equal(loaded.sample(num_samples=5, seed=3), samples)
-    assert not np.array_equal(loaded.sample(num_samples=5, seed=4), samples)
-    assert loaded.sample(num_samples=tf.constant(2), seed=tf.constant(0)).shape == (2, 8, 8, 1)
+    assert not np.array_equal(loaded.sample(num_samples=5, seed=4)["images"], samples)
+    two = loaded.sample(num_samples=tf.constant(2), seed=tf.constant(0))["images"]
+    assert two.shape == (2, 8, 8, 1)
+    for name in ("predict", "log_prob", "reconstruct", "encode"):
+        key = OUTPUT_NAMES[name]
+        for endpoint in (getattr(loaded, name), loaded.signatures[name]):
+            out = endpoint(x=x)
+            assert set(out) == {key}, (name, set(out))
+            np.testing.assert_allclose(out[key], expected[name], atol=1e-4, err_msg=name)
+    assert loaded.encode(x=x)["codes"].shape == (6, 2)
+    np.testing.assert_array_equal(  # fixed seed: deterministic
+        loaded.log_prob(x=x)["log_prob"], loaded.log_prob(x=x)["log_prob"]
+    )
 
-    log_prob = loaded.log_prob(x)
-    assert log_prob.shape == (x.shape[0],)
-    np.testing.assert_allclose(log_prob, expected["log_prob"], atol=1e-4)
-    np.testing.assert_array_equal(loaded.log_prob(x), log_prob)  # fixed seed: deterministic
 
-
+@pytest.mark.slow
 def test_weights_are_variables_and_seed_stream_unused(vae, x, exported):
     loaded = tf.saved_model.load(exported)
     state = [v for v in loaded.variables if "seed_generator_state" in v.name]
     assert len(state) == 1
     before = state[0].numpy().copy()
     loaded.sample(num_samples=3, seed=1)
-    loaded.log_prob(x)
+    loaded.log_prob(x=x)
     np.testing.assert_array_equal(state[0].numpy(), before)  # seeded paths only
 
     saved = [v.numpy() for v in loaded.trainable_variables]
@@ -90,13 +128,17 @@ def test_weights_are_variables_and_seed_stream_unused(vae, x, exported):
         assert any(s.shape == w.shape and np.array_equal(s, w.numpy()) for s in saved), w.path
     for v in loaded.trainable_variables:  # weights, not baked-in constants, drive the graphs
         v.assign(tf.zeros_like(v))
-    np.testing.assert_allclose(loaded.serve(x), np.full(x.shape, 0.5), atol=1e-6)
+    np.testing.assert_array_equal(loaded.predict(x=x)["params"], np.zeros(x.shape))
+    np.testing.assert_allclose(loaded.reconstruct(x=x)["images"], np.full(x.shape, 0.5))
 
 
-def test_log_prob_samples_keyword(vae, x, tmp_path):
-    loaded = tf.saved_model.load(export_saved_model(vae, tmp_path / "k3", log_prob_samples=3))
-    expected = vae.log_prob(x, num_samples=3, seed=LOG_PROB_SEED)
-    np.testing.assert_allclose(loaded.log_prob(x), expected, atol=1e-4)
+@pytest.mark.slow
+def test_importance_samples_keyword(vae, x, tmp_path):
+    loaded = tf.saved_model.load(export_saved_model(vae, tmp_path / "k3", importance_samples=3))
+    expected = vae.log_prob(x, importance_samples=3, seed=LOG_PROB_SEED)
+    np.testing.assert_allclose(loaded.log_prob(x=x)["log_prob"], expected, atol=1e-4)
+    default = vae.log_prob(x, importance_samples=DEFAULT_IMPORTANCE_SAMPLES, seed=LOG_PROB_SEED)
+    assert not np.allclose(expected, default, atol=1e-4)  # k matters, so the check can fail
 
 
 _LOAD_WITHOUT_LIBRARIES = """
@@ -118,17 +160,13 @@ expected = np.load(sys.argv[2])
 x = tf.constant(expected["x"])
 loaded = tf.saved_model.load(sys.argv[1])
 sigs = loaded.signatures
+count = dict(num_samples=tf.constant(5), seed=tf.constant(3))
 outputs = {{
-    "serve": [
-        loaded.serve(x),
-        sigs["serve"](x=x)["output_0"],
-        sigs["serving_default"](x=x)["output_0"],
-    ],
-    "sample": [
-        loaded.sample(num_samples=5, seed=3),
-        sigs["sample"](num_samples=tf.constant(5), seed=tf.constant(3))["output_0"],
-    ],
-    "log_prob": [loaded.log_prob(x), sigs["log_prob"](x=x)["output_0"]],
+    "sample": [loaded.sample(num_samples=5, seed=3)["images"], sigs["sample"](**count)["images"]],
+    "predict": [loaded.predict(x=x)["params"], sigs["predict"](x=x)["params"]],
+    "log_prob": [loaded.log_prob(x=x)["log_prob"], sigs["log_prob"](x=x)["log_prob"]],
+    "reconstruct": [loaded.reconstruct(x=x)["images"], sigs["reconstruct"](x=x)["images"]],
+    "encode": [loaded.encode(x=x)["codes"], sigs["encode"](x=x)["codes"]],
 }}
 for key, values in outputs.items():
     for value in values:
@@ -140,6 +178,7 @@ print("OK")
 """
 
 
+@pytest.mark.slow
 def test_loads_without_tfgen_keras_or_tfp(vae, x, exported, tmp_path):
     npz = tmp_path / "expected.npz"
     np.savez(npz, **_expected(vae, x))
@@ -155,45 +194,52 @@ def test_loads_without_tfgen_keras_or_tfp(vae, x, exported, tmp_path):
 
 
 class _TinyConditional(GenerativeModel):
-    """A minimal conditional, non-density model: exercises the ``labels`` inputs of the export."""
+    """A minimal conditional model with no likelihood: exercises the ``labels`` inputs."""
 
     def __init__(self, **kwargs):
         super().__init__(event_shape=(2, 2, 1), num_classes=3, name="tiny_conditional", **kwargs)
         self.scale = self.add_weight(shape=(3,), initializer="ones", name="scale")
         self.built = True
 
-    def predict_step(self, data):
-        x, labels = self._unpack_data(data)
-        return x * tf.gather(self.scale, labels)[:, None, None, None]
+    def call(self, inputs, training=False):
+        x, labels = self._split_inputs(inputs)
+        return x * tf.gather(self.scale, self.check_labels(labels))[:, None, None, None]
 
     def sample(self, num_samples, *, seed=None, labels=None):
-        labels = self.check_labels(labels, num_samples)
-        u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=self._seed(seed))
+        seed = self._seed(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=seed)
         return u * tf.gather(self.scale, labels)[:, None, None, None]
 
 
+@pytest.mark.slow
 def test_conditional_model_takes_labels(tmp_path):
     model = _TinyConditional()
     model.scale.assign([1.0, 2.0, 3.0])
+    assert endpoint_names(model) == ("sample", "predict")  # not a density or latent model
     loaded = tf.saved_model.load(export_saved_model(model, tmp_path / "cond"))
-    assert "log_prob" not in loaded.signatures  # not a density model
+    assert set(loaded.signatures) - {"serving_default"} == {"sample", "predict"}
     x, labels = tf.ones([3, 2, 2, 1]), tf.constant([0, 1, 2])
-    np.testing.assert_allclose(loaded.serve(x=x, labels=labels), model.predict_step((x, labels)))
+    out = loaded.predict(x=x, labels=labels)["params"]
+    np.testing.assert_allclose(out, model((x, labels)))
+    np.testing.assert_allclose(out[:, 0, 0, 0], [1.0, 2.0, 3.0])
     out = loaded.signatures["sample"](
         num_samples=tf.constant(3), seed=tf.constant(7), labels=labels
     )
-    np.testing.assert_array_equal(out["output_0"], model.sample(3, seed=7, labels=labels))
+    np.testing.assert_array_equal(out["images"], model.sample(3, seed=7, labels=labels))
 
 
-def test_bad_arguments(vae, tmp_path):
-    with pytest.raises(ValueError, match="model"):
+def test_bad_arguments(tmp_path):
+    vae = tfgen.models.VAE(event_shape=(8, 8, 1), latent_dim=2)
+    with pytest.raises(ValueError, match="^model must be"):
         export_saved_model(keras.Sequential([keras.layers.Dense(1)]), tmp_path / "a")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "file").write_text("x")
-    with pytest.raises(ValueError, match="path"):
+    with pytest.raises(ValueError, match="^path must be"):
         export_saved_model(vae, tmp_path / "full")
-    with pytest.raises(ValueError, match="path"):
+    with pytest.raises(ValueError, match="^path must be"):
         export_saved_model(vae, tmp_path / "full" / "file")
     for bad in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="log_prob_samples"):
-            export_saved_model(vae, tmp_path / "b", log_prob_samples=bad)
+        with pytest.raises(ValueError, match="^importance_samples must be"):
+            export_saved_model(vae, tmp_path / "b", importance_samples=bad)
+    assert not (tmp_path / "b").exists()

@@ -72,11 +72,24 @@ def test_config_round_trip():
 @pytest.mark.parametrize(
     "kwargs, arg",
     [({"mask_type": "C"}, "mask_type"), ({"kernel_size": 4}, "kernel_size"),
-     ({"filters": 0}, "filters")],
+     ({"kernel_size": (3, 2)}, "kernel_size"), ({"kernel_size": (3, 3, 3)}, "kernel_size"),
+     ({"kernel_size": 3.0}, "kernel_size"), ({"filters": 0}, "filters"),
+     ({"filters": 2.5}, "filters"), ({"data_channels": 0}, "data_channels")],
 )  # fmt: skip
 def test_bad_arguments_name_the_argument(kwargs, arg):
-    with pytest.raises(ValueError, match=arg):
+    with pytest.raises(ValueError, match=f"^{arg} must be .*; got "):
         MaskedConv2D(**{"filters": 4, "kernel_size": 3, **kwargs})
+    if arg != "filters":
+        with pytest.raises(ValueError, match=f"^{arg} must be"):
+            causal_mask(
+                **{
+                    "kernel_size": 3,
+                    "in_channels": 1,
+                    "out_channels": 1,
+                    "mask_type": "B",
+                    **kwargs,
+                }
+            )
 
 
 def test_fully_masked_kernel_and_indivisible_channels_are_rejected():

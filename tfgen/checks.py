@@ -150,8 +150,22 @@ def positive_ints(name: str, values: Any, *, allow_empty: bool = False) -> tuple
     return tuple(int(v) for v in values)
 
 
+def image_sides_divisible(name: str, shape: Sequence[int], factor: int, why: str) -> None:
+    """Checks that the height and width of ``shape`` (``(H, W, C)``) divide by ``factor``.
+
+    Example:
+        >>> image_sides_divisible("event_shape", (30, 30, 1), 4, "2 ** len(decoder_filters)")
+        Traceback (most recent call last):
+        ...
+        ValueError: event_shape must be (H, W, C) with H and W divisible by 4 (2 ** len(decoder_filters)); got (30, 30, 1)
+    """  # noqa: E501
+    if shape[0] % factor or shape[1] % factor:
+        raise fail(name, f"(H, W, C) with H and W divisible by {factor} ({why})", tuple(shape))
+
+
 __all__ = [
     "fail",
+    "image_sides_divisible",
     "int_at_least",
     "is_int",
     "number_in",

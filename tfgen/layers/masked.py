@@ -30,15 +30,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgen import checks
+
 MASK_TYPES = ("A", "B", "VA", "VB")
 
 
-def _pair(kernel_size) -> tuple[int, int]:
-    pair = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-    if len(pair) != 2 or any(
-        not isinstance(k, (int, np.integer)) or k < 1 or k % 2 == 0 for k in pair
-    ):
-        raise ValueError(f"kernel_size must be an odd positive int or pair; got {kernel_size!r}")
+def kernel_pair(kernel_size) -> tuple[int, int]:
+    """``kernel_size`` (odd ``k`` or ``(kh, kw)``) as a pair of odd positive ints.
+
+    Example:
+        >>> kernel_pair(3), kernel_pair([1, 5])
+        ((3, 3), (1, 5))
+    """
+    pair = (kernel_size,) * 2 if checks.is_int(kernel_size) else kernel_size
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(checks.is_int(k) and k >= 1 and k % 2 == 1 for k in pair):
+        raise checks.fail("kernel_size", "an odd positive int or a pair of them", kernel_size)
     return int(pair[0]), int(pair[1])
 
 
@@ -73,16 +83,12 @@ def causal_mask(
         >>> causal_mask(3, 1, 1, "B")[1, :, 0, 0]
         array([1., 1., 0.], dtype=float32)
     """
-    if mask_type not in MASK_TYPES:
-        raise ValueError(f"mask_type must be one of {list(MASK_TYPES)}; got {mask_type!r}")
-    kh, kw = _pair(kernel_size)
-    if not isinstance(data_channels, (int, np.integer)) or data_channels < 1:
-        raise ValueError(f"data_channels must be a positive int; got {data_channels!r}")
+    checks.one_of("mask_type", mask_type, MASK_TYPES)
+    kh, kw = kernel_pair(kernel_size)
+    data_channels = checks.positive_int("data_channels", data_channels)
     for name, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-        if n < 1 or n % data_channels:
-            raise ValueError(
-                f"{name} must be a positive multiple of data_channels={data_channels}; got {n}"
-            )
+        if not checks.is_int(n) or n < 1 or n % data_channels:
+            raise checks.fail(name, f"a positive multiple of data_channels={data_channels}", n)
     ch, cw = kh // 2, kw // 2
     mask = np.zeros([kh, kw, in_channels, out_channels], np.float32)
     if mask_type in ("VA", "VB"):
@@ -132,14 +138,10 @@ class MaskedConv2D(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"filters must be a positive int; got {filters!r}")
-        if mask_type not in MASK_TYPES:
-            raise ValueError(f"mask_type must be one of {list(MASK_TYPES)}; got {mask_type!r}")
-        self.filters = int(filters)
-        self.kernel_size = _pair(kernel_size)
-        self.mask_type = mask_type
-        self.data_channels = int(data_channels)
+        self.filters = checks.positive_int("filters", filters)
+        self.kernel_size = kernel_pair(kernel_size)
+        self.mask_type = checks.one_of("mask_type", mask_type, MASK_TYPES)
+        self.data_channels = checks.positive_int("data_channels", data_channels)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 

@@ -13,11 +13,12 @@ from tfgen.models.base import DensityModel, GenerativeModel, LossModel
 from tfgen.models.cvae import CVAE, ConditionalVAE
 from tfgen.models.dcgan import DCGAN
 from tfgen.models.gan import GAN, GANBase
+from tfgen.models.gated_pixelcnn import GatedPixelCNN
 from tfgen.models.independent import IndependentBernoulli
 from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
 from tfgen.models.nade import NADE
 from tfgen.models.nade_base import NADEBase
-from tfgen.models.pixelcnn import GatedPixelCNN, PixelCNN
+from tfgen.models.pixelcnn import PixelCNN, PixelCNNBase
 from tfgen.models.rnade import RNADE
 from tfgen.models.vae import VAE
 
@@ -42,6 +43,7 @@ __all__ = [
     "NADE",
     "NADEBase",
     "PixelCNN",
+    "PixelCNNBase",
     "RNADE",
     "VAE",
 ]

@@ -172,6 +172,9 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
             scale=self.prior_scale,
             trainable=False,
         )
+        factor = 2 ** len(self.decoder_filters)
+        why = "2 ** len(decoder_filters)"
+        checks.image_sides_divisible("event_shape", self.event_shape, factor, why)
         height, width, channels = self.event_shape
         code_params = latent_dim * (2 if posterior == "gaussian" else 1)
         self.encoder = conv_encoder(self.event_shape, code_params, self.encoder_filters)

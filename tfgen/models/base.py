@@ -30,6 +30,8 @@ from tfgen.metrics import nats_to_bits_per_dim
 from tfgen.mixed_precision import dtype_policy, float32_bias_gradients
 from tfgen.models.inputs import check_labels, seed_pair, validate_event_shape
 
+_SEED_STATE_KEY = "seed_generator_state"
+
 
 class GenerativeModel(keras.Model):
     """A Keras model of ``p(x)`` (or ``p(x | labels)``) over images of shape ``event_shape``.
@@ -139,6 +141,20 @@ class GenerativeModel(keras.Model):
             return cls(**config)
         with dtype_policy(saved):
             return cls(**config)
+
+    def save_own_variables(self, store) -> None:
+        """Keras' variables plus the state of the model's random stream (``sample(seed=None)``,
+        training noise), so a loaded model continues the stream instead of restarting it."""
+        super().save_own_variables(store)
+        store[_SEED_STATE_KEY] = self._seed_generator.state.numpy()
+
+    def load_own_variables(self, store) -> None:
+        """Inverse of :meth:`save_own_variables`; files without the stream's state still load."""
+        keys = list(store.keys())
+        if _SEED_STATE_KEY in keys:
+            self._seed_generator.state.assign(np.asarray(store[_SEED_STATE_KEY]))
+            store = {key: store[key] for key in keys if key != _SEED_STATE_KEY}
+        super().load_own_variables(store)
 
     def predict_step(self, data):
         """``predict`` returns ``model(x)``: the per-pixel likelihood parameters of ``x``."""

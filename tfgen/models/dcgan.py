@@ -86,11 +86,9 @@ class DCGAN(GANBase):
         self.dropout = checks.number_in("dropout", dropout, 0.0, 1.0, high_open=True)
         height, width, channels = self.event_shape
         factor = 2 ** len(self.generator_filters)
-        if height % factor or width % factor:
-            raise ValueError(
-                f"event_shape sides must be divisible by {factor} (2 ** len(generator_filters));"
-                f" got {self.event_shape}"
-            )
+        checks.image_sides_divisible(
+            "event_shape", self.event_shape, factor, "2 ** len(generator_filters)"
+        )
 
         z, y = self._inputs((latent_dim,), "z")
         h = keras.layers.Concatenate()([z, y]) if self.conditional else z

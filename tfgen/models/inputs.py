@@ -66,9 +66,7 @@ def check_labels(labels, num_classes: int | None, num=None, owner: str = "model"
     """
     if not num_classes is not None:
         if labels is not None:
-            raise ValueError(
-                f"{owner} is unconditional: labels must be None (got {labels!r})"
-            )
+            raise ValueError(f"{owner} is unconditional: labels must be None (got {labels!r})")
         return None
     if labels is None:
         raise ValueError(f"labels are required: {owner} is conditional")
@@ -78,9 +76,7 @@ def check_labels(labels, num_classes: int | None, num=None, owner: str = "model"
     if labels.shape.rank != 1:
         raise ValueError(f"labels must have shape [N]; got shape {labels.shape}")
     if isinstance(num, int) and labels.shape[0] is not None and labels.shape[0] != num:
-        raise ValueError(
-            f"labels must have {num} entries (one per example); got {labels.shape[0]}"
-        )
+        raise ValueError(f"labels must have {num} entries (one per example); got {labels.shape[0]}")
     labels = tf.cast(labels, tf.int32)
     if tf.executing_eagerly():
         values = labels.numpy()

@@ -1,10 +1,13 @@
-"""PixelCNN (van den Oord et al. 2016) and gated PixelCNN with class conditioning.
+"""PixelCNN (van den Oord et al. 2016) and the base it shares with the gated PixelCNN.
 
 Both are exact autoregressive density models over raster-ordered pixels (channels in order within
 a pixel): ``log p(x) = sum_i log p(x_i | x_<i)``, with Bernoulli logits for binary images or
 256-way categorical logits for 8-bit images. ``call``/``predict`` return the per-pixel logits
 ``[N, H, W, C * params]``; ``log_prob`` is exact; ``sample`` draws pixel by pixel, with the cached
-fast path of Ramachandran et al. (2017) by default (see :mod:`tfgen.models.pixelcnn_sampling`).
+fast path of Ramachandran et al. (2017) by default: the generic loop is in
+:mod:`tfgen.models.pixelcnn_sampling`, each network's cached steps (``cache_init``, ``cache_row``,
+``cache_pixel``) sit next to its layers. :class:`~tfgen.models.gated_pixelcnn.GatedPixelCNN` is in
+its own module.
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen import distributions as dists
 from tfgen.layers.masked import MaskedConv2D
 from tfgen.models import pixelcnn_sampling as sampling
 from tfgen.models.autoregressive import AutoregressiveMixin
 from tfgen.models.base import DensityModel
-from tfgen.models.pixelcnn_sampling import at as _at
-from tfgen.models.pixelcnn_sampling import gate as _gate
+from tfgen.models.pixelcnn_sampling import at, put, window
 
 
-class _PixelCNNBase(AutoregressiveMixin, DensityModel):
-    """Shared likelihood, ``log_prob``, ``sample`` and config of the two PixelCNN variants."""
+class PixelCNNBase(AutoregressiveMixin, DensityModel):
+    """Shared likelihood, output head, ``log_prob``, ``sample`` and config of the PixelCNNs.
+
+    A subclass builds its layers in ``__init__`` (then calls :meth:`build_all`) and implements
+    :meth:`logits` and the cached sampling steps :meth:`cache_init`, :meth:`cache_row` and
+    :meth:`cache_pixel` (the protocol of :mod:`tfgen.models.pixelcnn_sampling`). Arguments as in
+    :class:`PixelCNN`.
+    """
 
     def __init__(
         self,
@@ -40,24 +49,18 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
         **kwargs,
     ):
         super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
-        for name, value in (("num_layers", num_layers), ("filters", filters)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
-        for name, value in (("kernel_size", kernel_size), ("first_kernel_size", first_kernel_size)):
-            if not isinstance(value, int) or value < 3 or value % 2 == 0:
-                raise ValueError(f"{name} must be an odd int >= 3; got {value!r}")
+        self.num_layers = checks.positive_int("num_layers", num_layers)
+        self.filters = checks.positive_int("filters", filters)
+        self.kernel_size = checks.odd_int("kernel_size", kernel_size, 3)
+        self.first_kernel_size = checks.odd_int("first_kernel_size", first_kernel_size, 3)
         channels = self.event_shape[-1]
         if filters % channels:
-            raise ValueError(f"filters must be divisible by the image channels {channels}")
+            raise checks.fail("filters", f"divisible by the image channels {channels}", filters)
         if output_filters is not None and (
-            not isinstance(output_filters, int) or output_filters < 1 or output_filters % channels
+            not checks.is_int(output_filters) or output_filters < 1 or output_filters % channels
         ):
-            raise ValueError(
-                f"output_filters must be None or a positive multiple of {channels}; "
-                f"got {output_filters!r}"
-            )
-        self.num_layers, self.filters = num_layers, filters
-        self.kernel_size, self.first_kernel_size = kernel_size, first_kernel_size
+            what = f"None or a positive multiple of the image channels {channels}"
+            raise checks.fail("output_filters", what, output_filters)
         self.output_filters = output_filters
         self.likelihood = likelihood
         self.image_likelihood = dists.get_likelihood(likelihood)
@@ -68,13 +71,19 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
             out_channels, 1, "B", channels, name="output_logits", dtype="float32"
         )
 
-    def _build_all(self):
+    @property
+    def input_padding(self) -> int:
+        """Zero border around the image during sampling: the first layer's reach."""
+        return self.first_kernel_size // 2
+
+    def build_all(self) -> None:
         """Creates every weight now (one forward pass on a zero image)."""
         labels = tf.zeros([1], tf.int32) if self.conditional else None
         self.logits(tf.zeros([1, *self.event_shape]), labels)
         self.built = True
 
-    def _embedding(self, size: int):
+    def label_embedding_layer(self, size: int) -> keras.layers.Embedding | None:
+        """A ``[num_classes, size]`` label embedding (None when unconditional)."""
         if not self.conditional:
             return None
         # N(0, 1) rows: labels change the conditionals visibly from initialisation on
@@ -85,17 +94,18 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
             name="label_embedding",
         )
 
-    def _conditions(self, labels, num: int, size: int) -> list:
+    def conditions(self, labels, num: int, size: int) -> list:
         """``num`` per-layer label embeddings ``[N, size]`` (Nones when unconditional)."""
         if labels is None:
             return [None] * num
         emb = tf.cast(self.label_embedding(labels), self.compute_dtype)
         return tf.split(emb, num, axis=-1)
 
-    def _output(self, h: tf.Tensor, at: bool = False) -> tf.Tensor:
-        if at:
-            hidden = tf.nn.relu(_at(self.output_hidden, tf.nn.relu(h)))
-            return _at(self.output_logits, hidden)
+    def output_head(self, h: tf.Tensor, one_position: bool = False) -> tf.Tensor:
+        """``ReLU -> 1x1 -> ReLU -> 1x1``: features to logits (``one_position``: ``[N, F]``)."""
+        if one_position:
+            hidden = tf.nn.relu(at(self.output_hidden, tf.nn.relu(h)))
+            return at(self.output_logits, hidden)
         return self.output_logits(tf.nn.relu(self.output_hidden(tf.nn.relu(h))))
 
     def network_input(self, x) -> tf.Tensor:
@@ -109,14 +119,29 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
         return x + tf.stop_gradient(like.from_support(like.to_support(x)) - x)
 
     def logits(self, x, labels=None) -> tf.Tensor:
-        """Per-pixel logits ``[N, H, W, C * params]`` of ``p(x_i | x_<i)`` (labels unchecked)."""
+        """Per-pixel logits ``[N, H, W, C * params]`` of ``p(x_i | x_<i)``.
+
+        ``x`` holds network inputs (:meth:`network_input`), ``labels`` validated int32 ids.
+        """
+        raise NotImplementedError
+
+    def cache_init(self, n, labels):
+        """Cached sampling: ``(state, consts)`` for ``n`` images (see pixelcnn_sampling)."""
+        raise NotImplementedError
+
+    def cache_row(self, state, consts, x_pad, r):
+        """Cached sampling, start of row ``r``: ``(state, row)``."""
+        raise NotImplementedError
+
+    def cache_pixel(self, state, consts, row, x_pad, r, c):
+        """Cached sampling: ``(logits [N, C * params], state)`` at pixel ``(r, c)``."""
         raise NotImplementedError
 
     def call(self, inputs, training: bool = False) -> tf.Tensor:
         x, labels = self._split_inputs(inputs)
         return self.logits(self.network_input(x), self.check_labels(labels))
 
-    def _log_prob(self, x, labels) -> tf.Tensor:
+    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
         x = tf.convert_to_tensor(x, tf.float32)
         logits = self.logits(self.network_input(x), labels)
         like = self.image_likelihood
@@ -130,10 +155,7 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
             labels: ``[batch]`` class ids (conditional models only).
         """
         x = tf.convert_to_tensor(x, tf.float32)
-        return self._log_prob(x, self.check_labels(labels, x.shape[0]))
-
-    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        return self._log_prob(x, labels)
+        return self.training_log_prob(x, self.check_labels(labels, x.shape[0]))
 
     def sample(
         self,
@@ -155,7 +177,8 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
         Args:
             num_samples: how many images.
             seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` class ids (conditional models only).
+            labels: ``[num_samples]`` class ids (conditional models only); None draws them
+                uniformly from ``[0, num_classes)``.
             method: ``"cached"`` (default: every layer is evaluated once per pixel from cached
                 activations, Ramachandran et al. 2017) or ``"naive"`` (one full network pass per
                 pixel and channel: the reference).
@@ -169,8 +192,7 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
         Raises:
             ValueError: naming ``method``, ``num_samples``, ``labels``, ``observed`` or ``mask``.
         """
-        if method not in sampling.METHODS:
-            raise ValueError(f"method must be one of {list(sampling.METHODS)}; got {method!r}")
+        checks.one_of("method", method, sampling.METHODS)
         num_samples = self._check_num_samples(num_samples)
         seed = self._seed(seed)
         labels = self._sample_labels(labels, num_samples, seed)
@@ -192,7 +214,7 @@ class _PixelCNNBase(AutoregressiveMixin, DensityModel):
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
-class PixelCNN(_PixelCNNBase):
+class PixelCNN(PixelCNNBase):
     """PixelCNN (van den Oord et al. 2016): masked convolutions, residual blocks, 1x1 output.
 
     A ``first_kernel_size`` type-A masked convolution to ``2 * filters`` channels, then
@@ -230,8 +252,6 @@ class PixelCNN(_PixelCNNBase):
         van den Oord, Kalchbrenner & Kavukcuoglu, "Pixel Recurrent Neural Networks", ICML 2016.
     """
 
-    cache_kind = "plain"  # its cached-sampling hooks in pixelcnn_sampling.HOOKS
-
     def __init__(
         self,
         event_shape: Sequence[int] = (28, 28, 1),
@@ -249,18 +269,17 @@ class PixelCNN(_PixelCNNBase):
             event_shape, num_layers, filters, kernel_size, first_kernel_size, output_filters,
             likelihood, num_classes, seed, **kwargs,
         )  # fmt: skip
-        c = self.event_shape[-1]
-        self.input_conv = MaskedConv2D(2 * filters, first_kernel_size, "A", c, name="input_conv")
-        self.down = [MaskedConv2D(filters, 1, "B", c, name=f"down_{i}") for i in range(num_layers)]
-        self.convs = [
-            MaskedConv2D(filters, kernel_size, "B", c, name=f"conv_{i}") for i in range(num_layers)
-        ]
-        self.up = [MaskedConv2D(2 * filters, 1, "B", c, name=f"up_{i}") for i in range(num_layers)]
-        self.label_embedding = self._embedding((num_layers + 1) * 2 * filters)
-        self._build_all()
+        c, n = self.event_shape[-1], self.num_layers
+        f, k = self.filters, self.kernel_size
+        self.input_conv = MaskedConv2D(2 * f, self.first_kernel_size, "A", c, name="input_conv")
+        self.down = [MaskedConv2D(f, 1, "B", c, name=f"down_{i}") for i in range(n)]
+        self.convs = [MaskedConv2D(f, k, "B", c, name=f"conv_{i}") for i in range(n)]
+        self.up = [MaskedConv2D(2 * f, 1, "B", c, name=f"up_{i}") for i in range(n)]
+        self.label_embedding = self.label_embedding_layer((n + 1) * 2 * f)
+        self.build_all()
 
     def logits(self, x, labels=None) -> tf.Tensor:
-        conds = self._conditions(labels, self.num_layers + 1, 2 * self.filters)
+        conds = self.conditions(labels, self.num_layers + 1, 2 * self.filters)
         h = self.input_conv(x)
         if conds[0] is not None:
             h += conds[0][:, None, None]
@@ -269,94 +288,42 @@ class PixelCNN(_PixelCNNBase):
             h = h + self.up[i](tf.nn.relu(self.convs[i](t)))
             if conds[i + 1] is not None:
                 h += conds[i + 1][:, None, None]
-        return self._output(h)
+        return self.output_head(h)
 
+    # Cached sampling: block i keeps the rows its kxk conv reads of its input t (the ReLU'd 1x1
+    # "down" output): the k // 2 previous rows and the current one, padded by k // 2 columns.
+    def cache_init(self, n, labels):
+        """Per-block ``(previous rows, current row)`` buffers (zeros); consts: label terms."""
+        w, k, f = self.event_shape[1], self.kernel_size, self.filters
+        zeros = lambda *s: tf.zeros([n, *s], self.compute_dtype)  # noqa: E731
+        conds = self.conditions(labels, self.num_layers + 1, 2 * f)
+        state = [(zeros(k // 2, w + k - 1, f), zeros(w + k - 1, f)) for _ in range(self.num_layers)]
+        return state, conds
 
-@keras.saving.register_keras_serializable(package="tfgen")
-class GatedPixelCNN(_PixelCNNBase):
-    """Gated PixelCNN (van den Oord et al. 2016b): vertical + horizontal stacks, no blind spot.
-
-    Layer 0 reads the image: a ``first_kernel_size`` square ``"VA"`` convolution (rows strictly
-    above) feeds the vertical stack, a ``1 x first_kernel_size`` type-A convolution (left of the
-    pixel) the horizontal one. Each of the ``num_layers`` layers computes ``v' = gate(conv_v(v))``
-    with a ``"VB"`` kxk kernel and ``h' = h + 1x1(gate(conv_h(h) + 1x1(conv_v(v))))`` with a
-    ``1 x k`` type-B kernel, where ``gate(a, b) = tanh(a) * sigmoid(b)``. Labels add a learned
-    per-layer embedding to both stacks' gate inputs (conditional PixelCNN). Output: ``ReLU -> 1x1
-    -> ReLU -> 1x1`` logits from the horizontal stack.
-
-    Args:
-        event_shape: ``(H, W, C)``.
-        num_layers: gated layers (including the first).
-        filters: channels of each stack.
-        kernel_size: odd size of the later layers' kernels.
-        first_kernel_size: odd size of layer 0's kernels.
-        output_filters: channels of the hidden 1x1 output layer (default ``2 * filters``).
-        likelihood: ``"bernoulli"`` or ``"categorical"``.
-        num_classes: number of label classes for a class-conditional model, or None.
-        seed: seed of the model's random stream (unseeded sampling).
-        **kwargs: ``keras.Model`` arguments.
-
-    Raises:
-        ValueError: naming the argument when one is invalid.
-
-    Example:
-        >>> import tfgen
-        >>> model = tfgen.models.GatedPixelCNN((4, 4, 1), num_layers=2, filters=8, num_classes=3)
-        >>> model.sample(2, seed=0, labels=[0, 2]).shape
-        TensorShape([2, 4, 4, 1])
-
-    References:
-        van den Oord et al., "Conditional Image Generation with PixelCNN Decoders", NeurIPS 2016.
-    """
-
-    cache_kind = "gated"  # its cached-sampling hooks in pixelcnn_sampling.HOOKS
-
-    def __init__(
-        self,
-        event_shape: Sequence[int] = (28, 28, 1),
-        num_layers: int = 6,
-        filters: int = 32,
-        kernel_size: int = 3,
-        first_kernel_size: int = 7,
-        output_filters: int | None = None,
-        likelihood: str = "bernoulli",
-        num_classes: int | None = None,
-        seed: int | None = None,
-        **kwargs,
-    ):
-        super().__init__(
-            event_shape, num_layers, filters, kernel_size, first_kernel_size, output_filters,
-            likelihood, num_classes, seed, **kwargs,
-        )  # fmt: skip
-        c, f = self.event_shape[-1], filters
-        sizes = [first_kernel_size] + [kernel_size] * (num_layers - 1)
-        self.v_convs = [
-            MaskedConv2D(2 * f, k, "VA" if i == 0 else "VB", name=f"v_conv_{i}")
-            for i, k in enumerate(sizes)
+    def cache_row(self, state, consts, x_pad, r):
+        """Start of row ``r``: the finished row moves into the previous-rows buffers."""
+        state = [
+            (tf.concat([prev[:, 1:], cur[:, None]], axis=1), tf.zeros_like(cur))
+            for prev, cur in state
         ]
-        self.h_convs = [
-            MaskedConv2D(2 * f, (1, k), "A" if i == 0 else "B", c, name=f"h_conv_{i}")
-            for i, k in enumerate(sizes)
-        ]
-        self.v_to_h = [keras.layers.Dense(2 * f, name=f"v_to_h_{i}") for i in range(num_layers)]
-        self.h_out = [MaskedConv2D(f, 1, "B", c, name=f"h_out_{i}") for i in range(num_layers)]
-        self.label_embedding = self._embedding(num_layers * 2 * f)
-        self._build_all()
+        return state, None
 
-    def _layer(self, i, v, h_gate_in, h, cond):
-        """One gated layer from the pre-activations; shared by the full and the cached pass."""
-        if cond is not None:
-            v = v + cond
-            h_gate_in = h_gate_in + cond
-        h_gate_in = h_gate_in + self.v_to_h[i](v)
-        return _gate(v), h_gate_in
+    def cache_pixel(self, state, consts, row, x_pad, r, c):
+        """Logits ``[N, C * params]`` at ``(r, c)`` and the updated buffers."""
+        conds, k, p = consts, self.kernel_size, self.input_padding
+        h = self.input_conv.call_window(window(self.input_conv, x_pad, r + p, c + p))
+        if conds[0] is not None:
+            h += conds[0]
+        new_state = []
+        for i, (prev, cur) in enumerate(state):
+            t = tf.nn.relu(at(self.down[i], tf.nn.relu(h)))
+            cur = put(cur, c + k // 2, t)
+            win = tf.concat([prev[:, :, c : c + k], cur[:, None, c : c + k]], axis=1)
+            h = h + at(self.up[i], tf.nn.relu(self.convs[i].call_window(win)))
+            if conds[i + 1] is not None:
+                h += conds[i + 1]
+            new_state.append((prev, cur))
+        return self.output_head(h, one_position=True), new_state
 
-    def logits(self, x, labels=None) -> tf.Tensor:
-        conds = self._conditions(labels, self.num_layers, 2 * self.filters)
-        v, h = x, x
-        for i in range(self.num_layers):
-            cond = None if conds[i] is None else conds[i][:, None, None]
-            v, gate_in = self._layer(i, self.v_convs[i](v), self.h_convs[i](h), h, cond)
-            update = self.h_out[i](_gate(gate_in))
-            h = update if i == 0 else h + update
-        return self._output(h)
+
+__all__ = ["PixelCNN", "PixelCNNBase"]

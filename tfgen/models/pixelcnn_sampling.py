@@ -1,149 +1,100 @@
-"""Pixel-by-pixel sampling for the PixelCNN family: naive and cached (fast) generation.
+"""Pixel-by-pixel generation for convolutional autoregressive models: naive and cached.
 
-Both methods run inside one ``tf.function`` (a ``tf.while_loop`` over rows, one over columns,
-channels unrolled) and draw value ``i = (r * W + c) * C + ch`` from its conditional with the
-stateless random numbers ``u_i = stateless_uniform(fold_in(seed, i))``: a Bernoulli pixel is
-``u_i < sigmoid(logit)``, a categorical one ``argmax(logits + Gumbel(u_i))``. So for the same seed
-and weights the two methods produce the same images, except where float rounding of the logits
-(different summation order) moves a probability across ``u_i``, which is rare.
+This module knows no network. It runs the generation loop (one ``tf.function``: a
+``tf.while_loop`` over rows, one over columns, channels unrolled) for any model that provides the
+*sampling protocol* below (:class:`~tfgen.models.pixelcnn.PixelCNNBase` declares it; each network
+implements its cached steps next to its layers), and draws value ``i = (r * W + c) * C + ch`` from
+its conditional with the stateless random numbers ``u_i = stateless_uniform(fold_in(seed, i))``:
+a Bernoulli pixel is ``u_i < sigmoid(logit)``, a categorical one ``argmax(logits + Gumbel(u_i))``.
+So for the same seed and weights the two methods produce the same images, except where float
+rounding of the logits (different summation order) moves a probability across ``u_i``, which is
+rare.
 
-* ``"naive"``: one full network pass over the partly generated image for every value (the
-  reference): ``H * W * C`` passes of ``H * W`` positions each.
+* ``"naive"``: one full network pass (``model.logits``) over the partly generated image for every
+  value (the reference): ``H * W * C`` passes of ``H * W`` positions each.
 * ``"cached"`` (Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive
   Models"): every activation at pixel ``p`` depends on pixels before ``p`` only, so each layer's
   output at ``p`` is computed once, when ``p`` is generated, from a cache of that layer's input
-  rows (the rows its kernel reads: the ``k // 2`` previous rows and the current row). Models
-  kind (``model.cache_kind``, ``"plain"`` or ``"gated"``) has three hooks here: ``init(model, n,
-  labels) -> (state, consts)``, ``row(model, state, consts, x_pad, r) -> (state, row)`` at the
-  start of each row (the gated model computes its vertical stack for the whole row there) and
-  ``pixel(model, state, consts, row, x_pad, r, c) -> (logits, state)``. Work per image falls
-  from ``O((H W)^2)`` to ``O(H W)`` network positions.
+  rows. Work per image falls from ``O((H W)^2)`` to ``O(H W)`` network positions.
 
-The completion checks, the Bernoulli / Gumbel-max draws and the per-model ``tf.function`` cache
-are shared with NADE (:mod:`tfgen.models.autoregressive`).
+The sampling protocol (attributes and methods of ``model``):
+
+* ``event_shape`` ``(H, W, C)``, ``image_likelihood`` (a
+  :class:`tfgen.distributions.ImageLikelihood`) and ``input_padding`` ``p``: the image is
+  generated inside a zero border of ``p`` pixels, ``x_pad [N, H + 2p, W + 2p, C]``, so the first
+  layer's window at ``(r, c)`` is ``window(layer, x_pad, r + p, c + p)``.
+* ``logits(x, labels) -> [N, H, W, C * params]`` (naive method).
+* ``cache_init(n, labels) -> (state, consts)``: the caches (a nest of tensors carried by the
+  loops) and loop constants (e.g. label embeddings).
+* ``cache_row(state, consts, x_pad, r) -> (state, row)``: at the start of row ``r``; ``row`` is
+  anything the row's pixels share (e.g. a vertical stack computed for the whole row).
+* ``cache_pixel(state, consts, row, x_pad, r, c) -> (logits [N, C * params], state)``.
+
+The helpers :func:`window`, :func:`put`, :func:`gate` and :func:`at` are the pieces the cached
+steps are written with. The completion checks and the Bernoulli / Gumbel-max draws are shared
+with NADE (:mod:`tfgen.models.autoregressive`).
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
+from tfgen import checks
 from tfgen.models import autoregressive
 
 METHODS = ("cached", "naive")
 
 
 def window(layer, padded: tf.Tensor, r, c) -> tf.Tensor:
-    """The inputs ``layer`` reads for the output centred at ``(r, c)`` of the padded array."""
+    """The inputs a masked conv ``layer`` reads for its output centred at ``(r, c)`` of
+    ``padded`` (see ``MaskedConv2D.window_offsets``).
+
+    Example:
+        >>> from tfgen.layers import MaskedConv2D
+        >>> layer = MaskedConv2D(2, 3, "A")
+        >>> padded = tf.zeros([1, 5, 5, 1])
+        >>> _ = layer(padded)  # built: its mask (and so its window) is known
+        >>> window(layer, padded, 2, 2).shape  # rows -1..0, columns -1..1
+        TensorShape([1, 2, 3, 1])
+    """
     dr0, dr1, dc0, dc1 = layer.window_offsets
     return padded[:, r + dr0 : r + dr1 + 1, c + dc0 : c + dc1 + 1]
 
 
 def put(row: tf.Tensor, col, value: tf.Tensor) -> tf.Tensor:
-    """``row[:, col] = value`` for a ``[N, W, F]`` buffer (functional update)."""
+    """``row[:, col] = value`` for a ``[N, W, F]`` buffer (functional update).
+
+    Example:
+        >>> put(tf.zeros([1, 3, 1]), 1, tf.ones([1, 1]))[0, :, 0].numpy().tolist()
+        [0.0, 1.0, 0.0]
+    """
     n = tf.shape(row)[0]
     indices = tf.stack([tf.range(n), tf.fill([n], tf.cast(col, tf.int32))], axis=1)
     return tf.tensor_scatter_nd_update(row, indices, tf.cast(value, row.dtype))
 
 
 def gate(t: tf.Tensor) -> tf.Tensor:
-    """``tanh(a) * sigmoid(b)`` with ``a, b`` the even / odd channels (keeps channel groups)."""
+    """``tanh(a) * sigmoid(b)`` with ``a, b`` the even / odd channels (keeps channel groups).
+
+    Example:
+        >>> round(float(gate(tf.constant([[1.0, 0.0]]))[0, 0]), 4)  # tanh(1) * sigmoid(0)
+        0.3808
+    """
     return tf.tanh(t[..., 0::2]) * tf.sigmoid(t[..., 1::2])
 
 
 def at(layer, t: tf.Tensor) -> tf.Tensor:
-    """A 1x1 masked conv at one position: ``[N, F_in] -> [N, F_out]``."""
+    """A 1x1 masked conv ``layer`` at one position: ``[N, F_in] -> [N, F_out]``.
+
+    Example:
+        >>> from tfgen.layers import MaskedConv2D
+        >>> layer = MaskedConv2D(4, 1, "B")
+        >>> x = tf.random.normal([2, 3, 3, 1], seed=0)
+        >>> y = layer(x)
+        >>> bool(tf.reduce_all(tf.abs(at(layer, x[:, 1, 2]) - y[:, 1, 2]) < 1e-6))
+        True
+    """
     return layer.call_window(t[:, None, None, :])
-
-
-# ----------------------------------------------------------------------- PixelCNN hooks
-def plain_init(model, n, labels):
-    """Per-block activation rows (zeros): ``(previous rows, current row)`` buffers."""
-    w, k = model.event_shape[1], model.kernel_size
-    zeros = lambda *s: tf.zeros([n, *s], model.compute_dtype)  # noqa: E731
-    conds = model._conditions(labels, model.num_layers + 1, 2 * model.filters)
-    state = [
-        (zeros(k // 2, w + k - 1, model.filters), zeros(w + k - 1, model.filters))
-        for _ in range(model.num_layers)
-    ]
-    return state, conds
-
-
-def plain_row(model, state, consts, x_pad, r):
-    """Start of row ``r``: the finished row moves into the previous-rows buffers."""
-    state = [
-        (tf.concat([prev[:, 1:], cur[:, None]], axis=1), tf.zeros_like(cur)) for prev, cur in state
-    ]
-    return state, None
-
-
-def plain_pixel(model, state, consts, row, x_pad, r, c):
-    """Logits ``[N, C * params]`` at ``(r, c)`` and the updated buffers."""
-    conds, k, p = consts, model.kernel_size, model.first_kernel_size // 2
-    h = model.input_conv.call_window(window(model.input_conv, x_pad, r + p, c + p))
-    if conds[0] is not None:
-        h += conds[0]
-    new_state = []
-    for i, (prev, cur) in enumerate(state):
-        t = tf.nn.relu(at(model.down[i], tf.nn.relu(h)))
-        cur = put(cur, c + k // 2, t)
-        win = tf.concat([prev[:, :, c : c + k], cur[:, None, c : c + k]], axis=1)
-        h = h + at(model.up[i], tf.nn.relu(model.convs[i].call_window(win)))
-        if conds[i + 1] is not None:
-            h += conds[i + 1]
-        new_state.append((prev, cur))
-    return model._output(h, at=True), new_state
-
-
-# ----------------------------------------------------------------------- GatedPixelCNN hooks
-def gated_init(model, n, labels):
-    """Vertical stack: previous rows per layer; horizontal stack: current row per layer."""
-    w = model.event_shape[1]
-    k, f = model.kernel_size, model.filters
-    zeros = lambda *s: tf.zeros([n, *s], model.compute_dtype)  # noqa: E731
-    v_rows = [zeros(k // 2, w + k - 1, f) for _ in range(model.num_layers - 1)]
-    h_rows = [zeros(w + k - 1, f) for _ in range(model.num_layers - 1)]
-    conds = model._conditions(labels, model.num_layers, 2 * f)
-    return (v_rows, h_rows), conds
-
-
-def gated_row(model, state, consts, x_pad, r):
-    """Computes the vertical stack of row ``r`` (it depends on rows above only)."""
-    v_rows, h_rows = state
-    conds, k = consts, model.kernel_size
-    p = model.first_kernel_size // 2
-    v = model.v_convs[0].call_valid(x_pad[:, r : r + p])[:, 0]  # x rows r-p .. r-1
-    h_from_v, new_rows = [], []
-    for i in range(model.num_layers):
-        if i > 0:
-            padded = tf.pad(v, [[0, 0], [k // 2, k // 2], [0, 0]])
-            rows = tf.concat([v_rows[i - 1], padded[:, None]], axis=1)
-            new_rows.append(rows[:, 1:])
-            v = model.v_convs[i].call_valid(rows)[:, 0]
-        cond = None if conds[i] is None else conds[i][:, None]
-        v, gate_in = model._layer(i, v, 0.0, None, cond)
-        h_from_v.append(gate_in)
-    return (new_rows, [tf.zeros_like(h) for h in h_rows]), h_from_v
-
-
-def gated_pixel(model, state, consts, row, x_pad, r, c):
-    """Horizontal stack and logits at ``(r, c)`` from the row's vertical-stack inputs."""
-    v_rows, h_rows = state
-    k, p = model.kernel_size, model.first_kernel_size // 2
-    gate_in = model.h_convs[0].call_window(window(model.h_convs[0], x_pad, r + p, c + p))
-    h = at(model.h_out[0], gate(gate_in + row[0][:, c]))
-    new_h_rows = []
-    for i in range(1, model.num_layers):
-        cur = put(h_rows[i - 1], c + k // 2, h)
-        gate_in = model.h_convs[i].call_window(cur[:, None, c : c + k // 2 + 1])
-        h = h + at(model.h_out[i], gate(gate_in + row[i][:, c]))
-        new_h_rows.append(cur)
-    return model._output(h, at=True), (v_rows, new_h_rows)
-
-
-HOOKS = {
-    "plain": (plain_init, plain_row, plain_pixel),
-    "gated": (gated_init, gated_row, gated_pixel),
-}
 
 
 def check_completion(model, num_samples, observed, mask):
@@ -168,8 +119,27 @@ def check_completion(model, num_samples, observed, mask):
     return model.network_input(observed), mask
 
 
-def _draw(likelihood, logits, seed, index, channel, channels):
-    """One value per sample from the pixel's logits ``[N, C * params]``, as an image value."""
+def draw(likelihood, logits, seed, index, channel: int, channels: int) -> tf.Tensor:
+    """Draws value ``index`` of every sample from its pixel's logits, as an image value.
+
+    Args:
+        likelihood: the model's :class:`tfgen.distributions.ImageLikelihood`.
+        logits: ``[N, channels * params]`` logits of the pixel.
+        seed: ``[2]`` int32 stateless seed of the whole draw.
+        index: flat raster index ``(r * W + c) * C + channel`` of the value (its random numbers
+            are ``stateless_uniform(fold_in(seed, index))``).
+        channel: which channel of the pixel.
+        channels: channels ``C`` of the image.
+
+    Returns:
+        ``[N]`` float32 values in [0, 1].
+
+    Example:
+        >>> from tfgen import distributions
+        >>> bernoulli = distributions.get_likelihood("bernoulli")
+        >>> draw(bernoulli, tf.constant([[30.0], [-30.0]]), tf.constant([1, 2]), 0, 0, 1).numpy()
+        array([1., 0.], dtype=float32)
+    """
     params = likelihood.params_per_channel
     n = tf.shape(logits)[0]
     logits = tf.reshape(tf.cast(logits, tf.float32), [n, channels, params])[:, channel]
@@ -184,30 +154,40 @@ def _draw(likelihood, logits, seed, index, channel, channels):
     return likelihood.from_support(value)
 
 
-def _generate(model, method, n, seed, labels, observed, mask):
+def generate(model, method: str, n, seed, labels, observed, mask) -> tf.Tensor:
+    """The generation loop (traceable): ``[n, H, W, C]`` images drawn value by value.
+
+    Args:
+        model: a model with the sampling protocol (module docstring).
+        method: ``"cached"`` or ``"naive"``.
+        n: number of images (int32 scalar).
+        seed: ``[2]`` int32 stateless seed.
+        labels: ``[n]`` int32 class ids or None.
+        observed: ``[n, H, W, C]`` network-input values kept where ``mask`` is true.
+        mask: ``[n, H, W, C]`` bool.
+    """
     height, width, channels = model.event_shape
-    p = model.first_kernel_size // 2
+    p = model.input_padding
     cached = method == "cached"
     x_pad = tf.zeros([n, height + 2 * p, width + 2 * p, channels])
-    cache_init, cache_row, cache_pixel = HOOKS[model.cache_kind]
-    state, consts = cache_init(model, n, labels) if cached else ((), None)
+    state, consts = model.cache_init(n, labels) if cached else ((), None)
     batch = tf.range(n)
 
     def row_body(r, x_pad, state):
         row = None
         if cached:
-            state, row = cache_row(model, state, consts, x_pad, r)
+            state, row = model.cache_row(state, consts, x_pad, r)
 
         def col_body(c, x_pad, state):
             new_state = state
             for ch in range(channels):
                 if cached:
-                    logits, new_state = cache_pixel(model, state, consts, row, x_pad, r, c)
+                    logits, new_state = model.cache_pixel(state, consts, row, x_pad, r, c)
                 else:
                     image = x_pad[:, p : p + height, p : p + width]
                     logits = model.logits(image, labels)[:, r, c]
                 index = (r * width + c) * channels + ch
-                value = _draw(model.image_likelihood, logits, seed, index, ch, channels)
+                value = draw(model.image_likelihood, logits, seed, index, ch, channels)
                 value = tf.where(mask[:, r, c, ch], observed[:, r, c, ch], value)
                 where = tf.stack(
                     [batch, tf.fill([n], r + p), tf.fill([n], c + p), tf.fill([n], ch)], axis=1
@@ -222,16 +202,40 @@ def _generate(model, method, n, seed, labels, observed, mask):
     return x_pad[:, p : p + height, p : p + width]
 
 
-def sample(model, method, num_samples, seed, labels, observed, mask) -> tf.Tensor:
-    """Runs ``method`` (``"cached"`` or ``"naive"``) in a cached ``tf.function`` of ``model``.
+def _generate_cached(model, *args):
+    return generate(model, "cached", *args)
 
-    Arguments are already validated (see ``_PixelCNNBase.sample``); ``seed`` is a ``[2]`` int32
-    stateless seed.
+
+def _generate_naive(model, *args):
+    return generate(model, "naive", *args)
+
+
+_GENERATORS = {"cached": _generate_cached, "naive": _generate_naive}
+
+
+def sample(model, method: str, num_samples, seed, labels, observed, mask) -> tf.Tensor:
+    """Runs :func:`generate` in a ``tf.function`` cached per model and method.
+
+    Arguments are already validated (see ``PixelCNNBase.sample``): ``seed`` is a ``[2]`` int32
+    stateless seed, ``observed``/``mask`` come from :func:`check_completion`.
+
+    Raises:
+        ValueError: naming ``method`` when it is not one of :data:`METHODS`.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")
+    checks.one_of("method", method, METHODS)
     n = tf.convert_to_tensor(num_samples, tf.int32)
-    generate = autoregressive.cached_function(
-        model, method, lambda model, *args: _generate(model, method, *args)
-    )
-    return generate(n, tf.cast(seed, tf.int32), labels, observed, mask)
+    function = autoregressive.cached_function(model, method, _GENERATORS[method])
+    return function(n, tf.cast(seed, tf.int32), labels, observed, mask)
+
+
+__all__ = [
+    "METHODS",
+    "at",
+    "check_completion",
+    "draw",
+    "gate",
+    "generate",
+    "put",
+    "sample",
+    "window",
+]

@@ -88,6 +88,9 @@ class VAE(LatentVariableMixin, DensityModel):
         self.decoder_filters = checks.positive_ints("decoder_filters", decoder_filters)
         self.float32_output_layer = bool(float32_output_layer)
         self.prior_layer = LatentPrior(latent_dim, kind=prior, num_components=prior_components)
+        factor = 2 ** len(self.decoder_filters)
+        why = "2 ** len(decoder_filters)"
+        checks.image_sides_divisible("event_shape", self.event_shape, factor, why)
         height, width, channels = self.event_shape
         extra = self.label_feature_dim  # label features fed to both networks (0: unconditional)
         self.encoder = conv_encoder(
