@@ -1,4 +1,5 @@
-"""The `tfgen` CLI end to end on a tiny run, and resume after a kill mid-epoch."""
+"""The `tfgen` CLI end to end on a tiny run, resume after a kill mid-epoch, and the runner's
+work-directory helpers."""
 
 import csv
 import importlib
@@ -16,6 +17,7 @@ import tensorflow as tf
 from PIL import Image
 
 from zoo import cli
+from zoo import train as runner
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
@@ -65,6 +67,28 @@ def test_errors_are_clear_and_exit_2(tmp_path, capsys):
     assert "dataset" in capsys.readouterr().err
 
 
+def test_evaluate_takes_importance_samples_not_iwae_samples(capsys):
+    args = cli._parser().parse_args(["evaluate", "w", "--importance-samples", "5"])
+    assert args.importance_samples == 5
+    with pytest.raises(SystemExit) as exit_info:
+        cli._parser().parse_args(["evaluate", "w", "--iwae-samples", "5"])
+    assert exit_info.value.code == 2 and "--iwae-samples" in capsys.readouterr().err
+
+
+def test_read_run_and_merge_metrics(tmp_path):
+    work = str(tmp_path)
+    with pytest.raises(runner.WorkdirError, match="not a tfgen work directory"):
+        runner.read_run(work)
+    (tmp_path / runner.RUN_FILE).write_text(json.dumps({"preset": "p", "train": {}}))
+    assert runner.read_run(work) == {"preset": "p", "train": {}}
+    runner.merge_metrics(work, "evaluate", {"elbo": -1.0})
+    runner.merge_metrics(work, "sample_quality", {"fcd": 2.0})
+    runner.merge_metrics(work, "evaluate", {"elbo": -3.0})
+    metrics = json.loads((tmp_path / runner.METRICS_FILE).read_text())
+    assert metrics == {"evaluate": {"elbo": -3.0}, "sample_quality": {"fcd": 2.0}}
+    assert sorted(os.listdir(work)) == [runner.METRICS_FILE, runner.RUN_FILE]  # no temporaries
+
+
 @pytest.mark.slow
 def test_train_evaluate_sample_export(tmp_path):
     work = str(tmp_path / "run")
@@ -99,7 +123,7 @@ def test_train_evaluate_sample_export(tmp_path):
     assert epochs_logged(work) == [0, 1]
     assert not os.path.exists(os.path.join(work, "backup"))  # finished runs leave no backup
 
-    result = json.loads(tfgen("evaluate", work, "--iwae-samples", "20").stdout)
+    result = json.loads(tfgen("evaluate", work, "--importance-samples", "20").stdout)
     assert result["iwae_nll_k20"] <= -result["elbo"] + 1.0 and result["num_examples"] == 360
 
     png = str(tmp_path / "grid.png")
@@ -109,7 +133,8 @@ def test_train_evaluate_sample_export(tmp_path):
     exported = str(tmp_path / "exported")
     tfgen("export", work, exported)
     loaded = tf.saved_model.load(exported)
-    assert loaded.sample(num_samples=tf.constant(3), seed=tf.constant(0)).shape == (3, 8, 8, 1)
+    images = loaded.sample(num_samples=tf.constant(3), seed=tf.constant(0))["images"]
+    assert images.shape == (3, 8, 8, 1)
 
     again = tfgen("train", "vae_fast_fashion_mnist", "--workdir", work, check=False)
     assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run

@@ -5,7 +5,7 @@ Examples::
     tfgen list
     tfgen train vae_fast_fashion_mnist --workdir runs/vae --epochs 2
     tfgen train vae_fast_fashion_mnist --workdir runs/vae --resume      # after a kill
-    tfgen evaluate runs/vae --iwae-samples 100
+    tfgen evaluate runs/vae --importance-samples 100
     tfgen sample runs/vae --num-samples 64 --out grid.png
     tfgen export runs/vae exported/vae
 """
@@ -49,7 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity")
     ev = sub.add_parser("evaluate", help="test metrics of a trained work directory")
     ev.add_argument("workdir")
-    ev.add_argument("--iwae-samples", type=int, default=0, help="also estimate NLL with k samples")
+    ev.add_argument(
+        "--importance-samples",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also estimate a latent model's NLL (IWAE) with K importance samples",
+    )
     ev.add_argument(
         "--max-examples", type=_positive_int, help="evaluate on the first N test images"
     )
@@ -58,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--num-samples", type=_positive_int, default=64)
     sa.add_argument("--seed", type=int, default=0)
     sa.add_argument("--out", required=True, help="PNG path")
-    ex = sub.add_parser("export", help="export a SavedModel (serve / sample / log_prob)")
+    ex = sub.add_parser("export", help="export a SavedModel (sample, log_prob, ... endpoints)")
     ex.add_argument("workdir")
     ex.add_argument("outdir")
     return parser
@@ -90,11 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(json.dumps({"workdir": workdir, "test": metrics["test"]}, indent=2))
         elif args.command == "evaluate":
-            print(
-                json.dumps(
-                    runner.evaluate(args.workdir, args.iwae_samples, args.max_examples), indent=2
-                )
-            )
+            result = runner.evaluate(args.workdir, args.importance_samples, args.max_examples)
+            print(json.dumps(result, indent=2))
         elif args.command == "sample":
             print(runner.sample(args.workdir, args.num_samples, args.out, seed=args.seed))
         elif args.command == "export":

@@ -68,7 +68,12 @@ def _datasets(recipe: presets.TrainRecipe):
     return train, test
 
 
-def _read_run(workdir: str) -> dict:
+def read_run(workdir: str) -> dict:
+    """The ``run.json`` of a work directory: ``{"preset": name, "train": recipe fields}``.
+
+    Raises:
+        WorkdirError: ``workdir`` holds no run.
+    """
     path = os.path.join(workdir, RUN_FILE)
     if not os.path.isfile(path):
         raise WorkdirError(
@@ -83,6 +88,20 @@ def _write_json(path: str, obj) -> None:
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
     os.replace(tmp, path)  # atomic: a kill never leaves half a file
+
+
+def merge_metrics(workdir: str, name: str, values: dict) -> None:
+    """Stores ``values`` under ``name`` in the work directory's ``metrics.json``.
+
+    The file's other entries are kept; it is created if missing and replaced atomically.
+    """
+    path = os.path.join(workdir, METRICS_FILE)
+    metrics = {}
+    if os.path.isfile(path):
+        with open(path) as f:
+            metrics = json.load(f)
+    metrics[name] = values
+    _write_json(path, metrics)
 
 
 def _history(workdir: str) -> dict[str, list[float]]:
@@ -123,7 +142,7 @@ def train(
     """
     run_path = os.path.join(workdir, RUN_FILE)
     if resume:
-        run = _read_run(workdir)
+        run = read_run(workdir)
         if run["preset"] != preset_name:
             raise ValueError(
                 f"{workdir!r} holds a run of preset {run['preset']!r}, not {preset_name!r}"
@@ -198,7 +217,7 @@ def train(
 
 def load(workdir: str) -> keras.Model:
     """The model of a work directory (``model.keras``: compiled, with its optimizer state)."""
-    _read_run(workdir)
+    read_run(workdir)
     path = os.path.join(workdir, MODEL_FILE)
     if not os.path.isfile(path):
         raise WorkdirError(
@@ -207,41 +226,47 @@ def load(workdir: str) -> keras.Model:
     return keras.models.load_model(path)
 
 
-def evaluate(workdir: str, iwae_samples: int = 0, max_examples: int | None = None) -> dict:
-    """Test metrics of a work directory's model; adds the IWAE NLL when ``iwae_samples`` > 0.
+def evaluate(workdir: str, importance_samples: int = 0, max_examples: int | None = None) -> dict:
+    """Test metrics of a work directory's model, merged into ``metrics.json`` under ``"evaluate"``.
 
-    Results are merged into ``metrics.json`` under ``"evaluate"``.
+    Args:
+        workdir: a work directory with a ``model.keras``.
+        importance_samples: when > 0, also the IWAE NLL ``iwae_nll_k<k>`` of a latent model:
+            ``-log_prob(x, labels, importance_samples=k)`` averaged over the test images.
+        max_examples: evaluate on the first ``max_examples`` test images only.
+
+    Returns:
+        The Keras test metrics (plus ``iwae_nll_k<k>`` and ``num_examples`` with k > 0).
     """
-    run = _read_run(workdir)
+    run = read_run(workdir)
     recipe = _recipe_from_json(run["train"])
     model = load(workdir)
     _, test_ds = _datasets(recipe)
     if max_examples:
         test_ds = test_ds.unbatch().take(max_examples).batch(recipe.eval_batch_size)
     result = {k: float(v) for k, v in model.evaluate(test_ds, verbose=0, return_dict=True).items()}
-    if iwae_samples > 0:
+    if importance_samples > 0:
         log_prob = tf.function(
-            lambda x, labels, seed: model.log_prob(x, labels, num_samples=iwae_samples, seed=seed)
+            lambda x, labels, seed: model.log_prob(
+                x, labels, importance_samples=importance_samples, seed=seed
+            )
         )
         log_p = []
         for i, batch in enumerate(test_ds):
             x, labels = batch if recipe.labels else (batch, None)
             log_p.append(log_prob(x, labels, tf.constant(i)).numpy())
         log_p = np.concatenate(log_p)
-        result[f"iwae_nll_k{iwae_samples}"] = float(-log_p.mean())
+        result[f"iwae_nll_k{importance_samples}"] = float(-log_p.mean())
         result["num_examples"] = int(log_p.size)
-    path = os.path.join(workdir, METRICS_FILE)
-    metrics = json.load(open(path)) if os.path.isfile(path) else {}
-    metrics["evaluate"] = result
-    _write_json(path, metrics)
+    merge_metrics(workdir, "evaluate", result)
     return result
 
 
 def sample(workdir: str, num_samples: int, out: str, seed: int = 0) -> str:
-    """Writes a PNG grid of ``num_samples`` samples (decoder means where the model has them)."""
+    """Writes a PNG grid of ``num_samples`` samples, drawn with the preset's ``sample_kwargs``."""
     if num_samples < 1:
         raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-    run = _read_run(workdir)
+    run = read_run(workdir)
     preset = presets.get(run["preset"])
     images = tfgen_callbacks.sample_images(load(workdir), num_samples, seed, **preset.sample_kwargs)
     scale = _recipe_from_json(run["train"]).scale

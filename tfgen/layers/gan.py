@@ -24,7 +24,7 @@ class MinibatchDiscrimination(keras.layers.Layer):
     [0, 1]. The raw sum lies in [0, B - 1] (0 to 127 at batch 128): fed to the logit layer it
     saturated the discriminator at initialisation (logits of about +-20 instead of about 0 on the
     ring of 8 Gaussians) and made minibatch discrimination cover *fewer* modes than no remedy
-    (``zoo/bench_mode_collapse.py``). The paper's code keeps the features in range by normalising
+    (``zoo/bench/mode_collapse.py``). The paper's code keeps the features in range by normalising
     ``T`` with a data-dependent initialisation and a learned bias; dividing by the constant
     ``B - 1`` does the same without it, and also makes the features independent of the batch
     size (``predict`` on smaller batches sees the same scale as training).
@@ -88,7 +88,7 @@ class ExperienceReplay(keras.layers.Layer):
     examples is then geometric, with mean ``capacity / batch`` steps and a long tail, twice the
     mean age of a first-in-first-out buffer of the same capacity. The memory must be long
     compared with the time the generator takes to hop between modes: on the ring of 8 Gaussians
-    (``zoo/bench_mode_collapse.py``) stored fakes 25 steps old on average or younger made the
+    (``zoo/bench/mode_collapse.py``) stored fakes 25 steps old on average or younger made the
     generator *collapse* onto one hopping mode, 100 steps helped. Its contents are non-trainable
     weights, so they are saved with the model.
 

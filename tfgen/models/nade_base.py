@@ -63,7 +63,7 @@ def exclusive_prefix_sum(v: tf.Tensor, weights: tf.Tensor, block: int | None = N
     of ``block`` dimensions (default ``ceil(sqrt(D))``): within a block by a small strictly
     lower-triangular matmul, across blocks by a cumulative sum of the ``D / block`` block totals.
     Still O(D * H) per example, with no ``[B, D, H]`` outer product and no long scan, which on a
-    CPU is several times faster than ``tf.cumsum`` (see ``zoo/bench_nade.py``).
+    CPU is several times faster than ``tf.cumsum`` (see ``zoo/bench/nade.py``).
 
     Example:
         >>> v, w = tf.constant([[1.0, 2.0, 3.0]]), tf.constant([[1.0], [10.0], [100.0]])

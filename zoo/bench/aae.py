@@ -20,7 +20,7 @@ the aggregated posterior) against as many prior draws:
 
 Usage::
 
-    python -m zoo.bench_aae --epochs 10 --out zoo/figures/aae_vs_vae_mog_codes.png
+    python -m zoo.bench.aae --epochs 10 --out zoo/figures/aae_vs_vae_mog_codes.png
 """
 
 from __future__ import annotations
@@ -29,22 +29,30 @@ import argparse
 import json
 import time
 
-import keras
 import numpy as np
 
-import tfgen
-from tfgen.models.aae import mmd
-from zoo import presets
+from zoo.bench.common import prior_match, static_binarized_test_set
 
 PRESET = "aae_mog_fashion_mnist"
 
 
-def fixed_prior_vae(aae: tfgen.models.AdversarialAutoencoder, seed: int = 0) -> tfgen.models.VAE:
-    """A VAE with the AAE's networks' shapes and the AAE's mixture prior, frozen.
+def fixed_prior_vae(aae, seed: int = 0):
+    """A ``tfgen.models.VAE`` with the AAE's network shapes and its mixture prior, frozen.
 
     The VAE's learnable mixture prior is overwritten with the AAE prior's logits, means and
     scales and made non-trainable, so both models are judged against the same ``p(z)``.
+
+    Args:
+        aae: an ``AdversarialAutoencoder`` with ``prior="mixture"``.
+        seed: seed of the VAE's initial weights.
+
+    Returns:
+        The uncompiled VAE.
     """
+    import keras
+
+    import tfgen
+
     keras.utils.set_random_seed(seed)
     vae = tfgen.models.VAE(
         event_shape=aae.event_shape,
@@ -61,43 +69,35 @@ def fixed_prior_vae(aae: tfgen.models.AdversarialAutoencoder, seed: int = 0) -> 
     return vae
 
 
-def prior_match(codes: np.ndarray, prior, seed: int = 0, subsets: int = 5, size: int = 2000):
-    """The figures of the module docstring for ``codes`` ``[N, D]`` against ``prior``."""
-    codes = np.asarray(codes, np.float32)
-    draws = prior.sample(len(codes), seed=(seed, 1)).numpy()
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(codes))
-    values = [
-        float(mmd(codes[perm[i * size : (i + 1) * size]], draws[i * size : (i + 1) * size]))
-        for i in range(min(subsets, len(codes) // size))
-    ]
-    reference = prior.log_prob(prior.sample(20000, seed=(seed, 2))).numpy()
-    threshold = np.quantile(reference, 0.05)
-    in_hdr = float(np.mean(prior.log_prob(codes).numpy() > threshold))
-    comp = prior.components_distribution.log_prob(codes[:, None, :]).numpy()  # [N, K]
-    counts = np.bincount(comp.argmax(1), minlength=comp.shape[1]) / len(codes)
-    occupancy_kl = float(np.sum(counts[counts > 0] * np.log(counts[counts > 0] * len(counts))))
-    return {
-        "mmd": float(np.mean(values)),
-        "mmd_std": float(np.std(values)),
-        "in_hdr95": in_hdr,
-        "occupancy_kl": occupancy_kl,
-    }
+def codes_of(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Test codes: the AAE's deterministic ``f(x)``; one draw ``z ~ q(z | x)`` per VAE image.
+
+    A VAE's draws are a sample of its aggregated posterior, which is what the prior should match.
+    """
+    import tfgen
+
+    draw = isinstance(model, tfgen.models.VAE)
+    chunks = []
+    for i in range(0, len(x), batch_size):
+        q = model.encode(x[i : i + batch_size])
+        chunks.append((q.sample(seed=(0, 3)) if draw else q.mean()).numpy())
+    return np.concatenate(chunks)
 
 
-def codes_of(model, x, labels=None):
-    """AAE: deterministic codes; VAE: one posterior draw per image (aggregated posterior)."""
-    q = model.encode(x, labels)
-    if isinstance(model, tfgen.models.VAE):
-        return q.sample(seed=(0, 3)).numpy()
-    return q.mean().numpy()
-
-
-def reconstruction(model, x, z) -> float:
-    return float(-np.mean(model.decode(z).log_prob(x).numpy()))
+def reconstruction(model, x: np.ndarray, z: np.ndarray, batch_size: int = 1000) -> float:
+    """Mean ``-log p(x | z)`` in nats per image."""
+    return float(
+        np.mean(
+            [
+                -np.mean(model.decode(z[i : i + batch_size]).log_prob(x[i : i + batch_size]))
+                for i in range(0, len(x), batch_size)
+            ]
+        )
+    )
 
 
 def plot(results: dict, out: str, prior) -> None:
+    """Writes a PNG: prior draws, then each model's test codes coloured by class."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,47 +120,47 @@ def plot(results: dict, out: str, prior) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    """Trains the AAE preset and the fixed-prior VAE, prints and returns the table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.aae", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--max-examples", type=int, default=None, help="train subset (smoke)")
     parser.add_argument("--vae-learning-rate", type=float, default=1e-3)
     parser.add_argument("--out", default=None, help="PNG of the codes against the prior")
     args = parser.parse_args(argv)
+    import keras
+
+    import tfgen
+    from zoo import presets
 
     preset = presets.get(PRESET)
     recipe = preset.train
-    shape = tfgen.data.event_shape(args.dataset)
     common = dict(binarize=recipe.binarize, labels=True, seed=recipe.seed)
     train = tfgen.data.load(args.dataset, "train", batch_size=recipe.batch_size, **common)
     if args.max_examples:
         train = train.take(max(1, args.max_examples // recipe.batch_size))
-    test_x, test_y = tfgen.data.load_arrays(args.dataset, "test")
-    test_x = (test_x / 255.0 > 0.5).astype(np.float32)  # static binarization, as in training
+    test_x, test_y = static_binarized_test_set(args.dataset)  # as in training
 
-    aae = presets.build(preset, event_shape=shape)
+    aae = presets.build(preset, event_shape=tfgen.data.event_shape(args.dataset))
+    prior = aae.prior_distribution
     vae = fixed_prior_vae(aae, seed=recipe.seed)
     vae.compile(optimizer=keras.optimizers.Adam(args.vae_learning_rate))
-    np.testing.assert_allclose(vae.prior.components_distribution.mean(), aae.prior_layer.loc)
+    np.testing.assert_allclose(
+        vae.prior_distribution.components_distribution.mean(), aae.prior_layer.loc
+    )
 
     results = {}
     for name, model in (("AAE", aae), ("VAE", vae)):
         start = time.perf_counter()
         model.fit(train, epochs=args.epochs, verbose=2)
         seconds = time.perf_counter() - start
-        codes = np.concatenate(
-            [codes_of(model, test_x[i : i + 1000]) for i in range(0, len(test_x), 1000)]
-        )
-        rec = np.mean(
-            [
-                reconstruction(model, test_x[i : i + 1000], codes[i : i + 1000])
-                for i in range(0, len(test_x), 1000)
-            ]
-        )
+        codes = codes_of(model, test_x)
         results[name] = dict(
-            prior_match(codes, aae.prior),
-            reconstruction=float(rec),
+            prior_match(codes, prior),
+            reconstruction=reconstruction(model, test_x, codes),
             train_seconds=round(seconds, 1),
             codes=codes,
             labels=test_y,
@@ -180,7 +180,7 @@ def main(argv=None) -> dict:
         )
     print(json.dumps(table))
     if args.out:
-        plot(results, args.out, aae.prior)
+        plot(results, args.out, prior)
         print(f"wrote {args.out}")
     return table
 

@@ -1,106 +1,140 @@
-"""Figures of the CVAE and AAE presets that `tfgen evaluate` does not give (zoo/RESULTS.md).
+"""Figures of the CVAE and AAE presets that ``tfgen evaluate`` does not give (zoo/RESULTS.md).
 
-Loads the trained work directories under RUNS_DIR (made by ``tfgen train <preset> --workdir
-RUNS_DIR/<preset>``) and prints, and writes to ``RUNS_DIR/verify_<parts>.json``: the classifier
-accuracy of conditional CVAE samples and of the binarized real test set, the CVAE's IWAE (k=100)
-log-likelihood with right vs wrong labels, the supervised AAE's share of codes in their class's
-component and its samples' class accuracy, and the prior match of the mixture/Gaussian AAEs.
+Loads the trained work directories ``RUNS_DIR/<preset>`` (made by ``tfgen train <preset>
+--workdir RUNS_DIR/<preset>``), prints a JSON object and writes it to
+``RUNS_DIR/eval_cvae_aae_<parts>.json``. Parts:
 
-Run from the repository root::
+* ``cvae``: classifier accuracy of conditional samples (decoder means and Bernoulli draws,
+  1,000 per class), the IWAE (k=100) log-likelihood of the first 2,000 test images with the
+  right and with a wrong label, and how well a nearest-class-mean rule reads the class from
+  the 2-D code.
+* ``sup``: the supervised AAE's share of test codes nearest their own class's component and
+  the class accuracy of its samples.
+* ``mog``, ``gauss``: the prior match of the mixture and N(0, I) AAEs' test codes.
 
-    python -m zoo.eval_cvae_aae RUNS_DIR [cvae] [sup] [mog] [gauss]
+Every part also reports the classifier's accuracy on the binarized real test set (the ceiling).
+
+Usage::
+
+    python -m zoo.bench.eval_cvae_aae runs cvae sup mog gauss
 """
 
+from __future__ import annotations
+
+import argparse
 import json
-import sys
+import os
 
 import numpy as np
-import tensorflow as tf
 
-import tfgen
-from zoo import train as runner
+from zoo.bench.common import encode_means, prior_match, static_binarized_test_set
 
-R = sys.argv[1] if len(sys.argv) > 1 else "runs"
-x, y = tfgen.data.load_arrays("fashion_mnist", "test")
-x = (x / 255.0 > 0.5).astype(np.float32)
-out = {}
-clf_real = tfgen.metrics.classifier_accuracy(x, y)
-out["classifier_accuracy_binarized_test"] = clf_real
+PARTS = {
+    "cvae": "cvae_small_fashion_mnist",
+    "sup": "aae_supervised_fashion_mnist",
+    "mog": "aae_mog_fashion_mnist",
+    "gauss": "aae_gaussian_fashion_mnist",
+}
 
-which = sys.argv[2:] or ["cvae", "sup", "mog", "gauss"]
-if "cvae" in which:
-    m = runner.load(f"{R}/cvae_small_fashion_mnist")
-    labels = np.repeat(np.arange(10), 1000)
-    s = np.concatenate(
-        [
-            m.sample(1000, seed=c, labels=labels[c * 1000 : (c + 1) * 1000], mean=True).numpy()
-            for c in range(10)
-        ]
-    )
-    out["cvae_sample_accuracy_mean"] = tfgen.metrics.classifier_accuracy(s, labels)
-    s2 = np.concatenate(
-        [
-            m.sample(1000, seed=c, labels=labels[c * 1000 : (c + 1) * 1000]).numpy()
-            for c in range(10)
-        ]
-    )
-    out["cvae_sample_accuracy_bernoulli_draws"] = tfgen.metrics.classifier_accuracy(s2, labels)
-    codes = np.concatenate(
-        [m.encode(x[i : i + 1000], y[i : i + 1000]).mean().numpy() for i in range(0, 10000, 1000)]
-    )
-    half = 5000
-    cen = np.stack([codes[:half][y[:half] == c].mean(0) for c in range(10)])
-    out["cvae_class_from_code"] = float(
-        np.mean(np.argmin(((codes[half:, None] - cen[None]) ** 2).sum(-1), 1) == y[half:])
-    )
-    lp = tf.function(lambda a, b: m.log_prob(a, b, num_samples=100, seed=0))
-    right = np.concatenate(
-        [lp(x[i : i + 100], y[i : i + 100]).numpy() for i in range(0, 2000, 100)]
-    )
+
+def per_class_samples(model, per_class: int = 1000, mean: bool = True):
+    """``per_class`` samples of each class 0..9, seed ``c`` for class ``c``; and their labels."""
+    labels = np.repeat(np.arange(10), per_class)
+    images = [
+        model.sample(per_class, seed=c, labels=labels[labels == c], mean=mean).numpy()
+        for c in range(10)
+    ]
+    return np.concatenate(images), labels
+
+
+def cvae_figures(model, x: np.ndarray, y: np.ndarray, num_iwae: int = 2000) -> dict:
+    """Sample class accuracy, right- vs wrong-label IWAE log p(x | y) and class-from-code."""
+    import tensorflow as tf
+
+    import tfgen
+
+    out = {}
+    for name, mean in (("mean", True), ("bernoulli_draws", False)):
+        images, labels = per_class_samples(model, mean=mean)
+        out[f"cvae_sample_accuracy_{name}"] = tfgen.metrics.classifier_accuracy(images, labels)
+    codes = encode_means(model, x, y)
+    half = len(x) // 2
+    centers = np.stack([codes[:half][y[:half] == c].mean(0) for c in range(10)])
+    nearest = np.argmin(((codes[half:, None] - centers[None]) ** 2).sum(-1), 1)
+    out["cvae_class_from_code"] = float(np.mean(nearest == y[half:]))
+    log_prob = tf.function(lambda a, b: model.log_prob(a, b, importance_samples=100, seed=0))
+    batches = range(0, num_iwae, 100)
+    right = np.concatenate([log_prob(x[i : i + 100], y[i : i + 100]).numpy() for i in batches])
     wrong = np.concatenate(
-        [lp(x[i : i + 100], (y[i : i + 100] + 1) % 10).numpy() for i in range(0, 2000, 100)]
+        [log_prob(x[i : i + 100], (y[i : i + 100] + 1) % 10).numpy() for i in batches]
     )
-    out["cvae_iwae100_right_2000"] = float(right.mean())
-    out["cvae_iwae100_wrong_2000"] = float(wrong.mean())
+    out[f"cvae_iwae100_right_{num_iwae}"] = float(right.mean())
+    out[f"cvae_iwae100_wrong_{num_iwae}"] = float(wrong.mean())
     out["cvae_right_gt_wrong_frac"] = float(np.mean(right > wrong))
-if "sup" in which:
-    m = runner.load(f"{R}/aae_supervised_fashion_mnist")
-    codes = np.concatenate(
-        [m.encode(x[i : i + 1000]).mean().numpy() for i in range(0, 10000, 1000)]
-    )
-    loc = m.prior_layer.loc.numpy()
-    out["sup_codes_in_own_component"] = float(
-        np.mean(np.argmin(((codes[:, None] - loc[None]) ** 2).sum(-1), 1) == y)
-    )
-    labels = np.repeat(np.arange(10), 1000)
-    s = m.sample(10000, seed=1, labels=labels, mean=True).numpy()
-    out["sup_sample_accuracy_mean"] = tfgen.metrics.classifier_accuracy(s, labels)
-    np.save(f"{R}/sup_codes.npy", codes)
-for key, name in (("mog", "aae_mog_fashion_mnist"), ("gauss", "aae_gaussian_fashion_mnist")):
-    if key in which:
-        from zoo.bench_aae import prior_match
+    return out
 
-        m = runner.load(f"{R}/{name}")
-        codes = np.concatenate(
-            [m.encode(x[i : i + 1000]).mean().numpy() for i in range(0, 10000, 1000)]
+
+def supervised_aae_figures(model, x: np.ndarray, y: np.ndarray) -> dict:
+    """Share of codes nearest their class's component; class accuracy of samples."""
+    import tfgen
+
+    codes = encode_means(model, x)
+    loc = model.prior_layer.loc.numpy()
+    own = np.argmin(((codes[:, None] - loc[None]) ** 2).sum(-1), 1) == y
+    labels = np.repeat(np.arange(10), 1000)
+    images = model.sample(len(labels), seed=1, labels=labels, mean=True).numpy()
+    return {
+        "sup_codes_in_own_component": float(np.mean(own)),
+        "sup_sample_accuracy_mean": tfgen.metrics.classifier_accuracy(images, labels),
+    }
+
+
+def gaussian_prior_mmd(codes: np.ndarray, prior, size: int = 2000) -> float:
+    """Mean unbiased MMD^2 of disjoint ``size``-code subsets against as many prior draws."""
+    from tfgen.models.aae import mmd
+
+    return float(
+        np.mean(
+            [
+                float(mmd(codes[i : i + size], prior.sample(size, seed=(0, i)).numpy()))
+                for i in range(0, len(codes), size)
+            ]
         )
-        out[f"{key}_prior_match"] = (
-            prior_match(codes, m.prior)
-            if key == "mog"
-            else {
-                "mmd": float(
-                    np.mean(
-                        [
-                            float(
-                                tfgen.models.aae.mmd(
-                                    codes[i : i + 2000], m.prior.sample(2000, seed=(0, i)).numpy()
-                                )
-                            )
-                            for i in range(0, 10000, 2000)
-                        ]
-                    )
-                )
-            }
-        )
-print(json.dumps(out, indent=1))
-json.dump(out, open(f"{R}/verify_{'_'.join(which)}.json", "w"), indent=1)
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Evaluates the requested parts, prints and writes the figures, and returns them."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.eval_cvae_aae", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("runs_dir", help="directory holding the presets' work directories")
+    parser.add_argument("parts", nargs="*", metavar="PART", help=f"{', '.join(PARTS)} (all)")
+    args = parser.parse_args(argv)
+    parts = args.parts or list(PARTS)
+    if set(parts) - set(PARTS):
+        parser.error(f"parts must be among {list(PARTS)}; got {parts}")
+    import tfgen
+    from zoo import train as runner
+
+    x, y = static_binarized_test_set()
+    out = {"classifier_accuracy_binarized_test": tfgen.metrics.classifier_accuracy(x, y)}
+    for part in parts:
+        model = runner.load(os.path.join(args.runs_dir, PARTS[part]))
+        if part == "cvae":
+            out.update(cvae_figures(model, x, y))
+        elif part == "sup":
+            out.update(supervised_aae_figures(model, x, y))
+        elif part == "mog":
+            out["mog_prior_match"] = prior_match(encode_means(model, x), model.prior_distribution)
+        else:
+            mmd = gaussian_prior_mmd(encode_means(model, x), model.prior_distribution)
+            out["gauss_prior_match"] = {"mmd": mmd}
+    print(json.dumps(out, indent=1))
+    with open(os.path.join(args.runs_dir, f"eval_cvae_aae_{'_'.join(parts)}.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -18,28 +18,24 @@ included as a reference unless ``--no-untrained``. Figures are merged into each 
 
 Usage::
 
-    python -m zoo.bench_gan_metrics /work/runs/dcgan_small_fashion_mnist \
-        /work/runs/dcgan_conditional_fashion_mnist
+    python -m zoo.bench.gan_metrics runs/dcgan_small_fashion_mnist \
+        runs/dcgan_conditional_fashion_mnist
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import numpy as np
-
-from tfgen import callbacks, data, metrics
-from tfgen.classifier import get_classifier
-from zoo import presets
-from zoo import train as zoo_train
 
 NUM = 10_000
 
 
 def real_reference(classifier, dataset: str = "fashion_mnist") -> dict:
     """The floors/ceilings: train vs test FCD, test-set score, classifier test accuracy."""
+    from tfgen import data, metrics
+
     test, y_test = data.load_arrays(dataset, "test")
     train, _ = data.load_arrays(dataset, "train")
     test, train = test[:NUM] / np.float32(255), train[:NUM] / np.float32(255)
@@ -52,6 +48,8 @@ def real_reference(classifier, dataset: str = "fashion_mnist") -> dict:
 
 def model_quality(model, classifier, test_features, value_range, sample_kwargs, seed=0) -> dict:
     """FCD to the test features, classifier score and (conditional) label accuracy of samples."""
+    from tfgen import callbacks, metrics
+
     labels = np.arange(NUM, dtype=np.int32) % model.num_classes if model.conditional else None
     chunks = []
     for i in range(NUM // 1000):  # 1,000 at a time bounds memory
@@ -72,11 +70,19 @@ def model_quality(model, classifier, test_features, value_range, sample_kwargs, 
     return result
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    """Prints the table of the real reference and each run; merges each run's figures."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.gan_metrics", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("workdirs", nargs="*", help="tfgen train work directories")
     parser.add_argument("--no-untrained", action="store_true", help="skip the untrained model")
     args = parser.parse_args(argv)
+    from tfgen import data, metrics
+    from tfgen.classifier import get_classifier
+    from zoo import presets
+    from zoo import train as runner
+
     classifier = get_classifier("fashion_mnist")
     test = data.load_arrays("fashion_mnist", "test")[0][:NUM] / np.float32(255)
     test_features = metrics.classifier_features(test, classifier)
@@ -90,7 +96,7 @@ def main(argv=None) -> dict:
 
     show("real train split (floor)", rows["real train split (floor)"])
     for i, workdir in enumerate(args.workdirs):
-        run = json.load(open(os.path.join(workdir, zoo_train.RUN_FILE)))
+        run = runner.read_run(workdir)
         preset = presets.get(run["preset"])
         scale = tuple(run["train"]["scale"])
         if i == 0 and not args.no_untrained:
@@ -100,19 +106,16 @@ def main(argv=None) -> dict:
                 untrained, classifier, test_features, scale, preset.sample_kwargs
             )
             show(name, rows[name])
-        model = zoo_train.load(workdir)
+        model = runner.load(workdir)
         result = model_quality(model, classifier, test_features, scale, preset.sample_kwargs)
         rows[workdir] = result
         show(f"{preset.name} ({os.path.basename(workdir)})", result)
-        path = os.path.join(workdir, zoo_train.METRICS_FILE)
-        saved = json.load(open(path)) if os.path.isfile(path) else {}
-        saved["sample_quality"] = {
-            **result,
-            "num_samples": NUM,
-            "classifier": classifier.info,
-            "reference": rows["real train split (floor)"],
-        }
-        zoo_train._write_json(path, saved)
+        reference = rows["real train split (floor)"]
+        runner.merge_metrics(
+            workdir,
+            "sample_quality",
+            {**result, "num_samples": NUM, "classifier": classifier.info, "reference": reference},
+        )
     return rows
 
 

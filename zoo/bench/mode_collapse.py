@@ -9,7 +9,7 @@ script prints one row per run and the mean per variant.
 
 Usage::
 
-    python -m zoo.bench_mode_collapse --seeds 3 --steps 3000
+    python -m zoo.bench.mode_collapse --seeds 3 --steps 3000
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import keras
 import numpy as np
-import tensorflow as tf
-
-from tfgen.metrics import mode_coverage
-from tfgen.models import GAN
 
 MODES, RADIUS, STD = 8, 2.0, 0.02
 
@@ -52,15 +47,21 @@ def ring_of_gaussians(
     return (centers + std * rng.normal(size=(num, 2))).astype(np.float32)
 
 
-def ring_dataset(batch_size: int, seed: int = 0) -> tf.data.Dataset:
-    """An endless stream of ring batches (fresh points each step, reproducible from ``seed``)."""
+def ring_dataset(batch_size: int, seed: int = 0):
+    """An endless ``tf.data`` stream of ring batches (fresh points each step, from ``seed``)."""
+    import tensorflow as tf
+
     points = ring_of_gaussians(200_000, seed=seed)
     ds = tf.data.Dataset.from_tensor_slices(points).shuffle(200_000, seed=seed).repeat()
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def make_gan(seed: int, **remedy) -> GAN:
-    """The benchmark's GAN (latent 16, hidden (128, 128), Adam 1e-3 with beta_1 0.5)."""
+def make_gan(seed: int, **remedy):
+    """The benchmark's ``tfgen.models.GAN`` (latent 16, hidden (128, 128), Adam(1e-3, 0.5))."""
+    import keras
+
+    from tfgen.models import GAN
+
     keras.utils.set_random_seed(seed)
     gan = GAN(event_shape=(2,), latent_dim=16, hidden_units=(128, 128), seed=seed, **remedy)
     gan.compile(
@@ -73,6 +74,8 @@ def make_gan(seed: int, **remedy) -> GAN:
 
 def run(variant: str, seed: int, steps: int, batch_size: int, num_eval: int = 2500) -> dict:
     """Trains one variant for ``steps`` and returns its coverage figures."""
+    from tfgen.metrics import mode_coverage
+
     gan = make_gan(seed, **VARIANTS[variant])
     start = time.perf_counter()
     gan.fit(ring_dataset(batch_size, seed), epochs=1, steps_per_epoch=steps, verbose=0)
@@ -82,8 +85,11 @@ def run(variant: str, seed: int, steps: int, batch_size: int, num_eval: int = 25
     return {"variant": variant, "seed": seed, "modes": covered, "hq": quality, "s": seconds}
 
 
-def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Runs every variant for every seed; prints one row per run and the means."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.mode_collapse", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=128)

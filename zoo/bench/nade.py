@@ -1,6 +1,6 @@
 """NADE speed and time to quality: vectorised log_prob vs per-dimension loops, sampling, training.
 
-Three parts, all in one process:
+Parts, run in one process in the order given:
 
 * ``logprob``: ``NADE.log_prob`` (one vectorised O(D*H) pass, blocked prefix sum) against
   references computing the same conditionals with the same weights one dimension at a time:
@@ -13,12 +13,15 @@ Three parts, all in one process:
   training time, evaluating the test NLL (10,000 images binarized once with seed 0) every
   ``--eval-seconds`` of training; evaluations are off the clock. Writes ``curve.json`` and
   ``model.keras`` to ``--workdir``.
+* ``baseline``: the test NLL of the independent-pixel baseline at its closed-form maximum
+  likelihood (``IndependentBernoulli.mle_logits`` of the grey-level training images), on the
+  same dynamically binarized test set.
 
-Run from the repository root (figures in zoo/RESULTS.md were made with ``cpulock
-exclusive``)::
+Run from the repository root (timings are the machine's; run on an otherwise idle CPU)::
 
-    python -m zoo.bench_nade logprob sample
-    python -m zoo.bench_nade train --minutes 10 --workdir runs/nade_fast
+    python -m zoo.bench.nade logprob sample
+    python -m zoo.bench.nade train --minutes 10 --workdir runs/nade_fast
+    python -m zoo.bench.nade baseline
 """
 
 from __future__ import annotations
@@ -28,21 +31,16 @@ import json
 import os
 import time
 
-import keras
 import numpy as np
-import tensorflow as tf
-
-import zoo
-from tfgen import data
-from tfgen.models import NADE
-from zoo.presets import steps_per_epoch
 
 PRESET = "nade_fast_binarized_fashion_mnist"
 
 
 # ------------------------------------------------------------------ references
-def loop_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
+def loop_log_prob(model, x):
     """``log p(x)`` one dimension at a time: ``a_{i+1} = a_i + W[i] x_i`` (same weights)."""
+    import tensorflow as tf
+
     v = model._flatten_ordered(x)
     w, c = model.input_weights, model.hidden_bias
     out_w, out_b = model.output_weights, model.output_bias
@@ -58,8 +56,10 @@ def loop_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
     return tf.while_loop(lambda i, *_: i < model.num_dims, step, init)[2]
 
 
-def eager_loop_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
+def eager_loop_log_prob(model, x):
     """The same recurrence as a Python loop over the D dimensions (eager)."""
+    import tensorflow as tf
+
     v = model._flatten_ordered(x)
     a = tf.tile(model.hidden_bias[None], [v.shape[0], 1])
     total = tf.zeros(v.shape[:1])
@@ -70,8 +70,10 @@ def eager_loop_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
     return total
 
 
-def cumsum_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
+def cumsum_log_prob(model, x):
     """The textbook vectorised pass: ``tf.cumsum`` of the ``[B, D, H]`` outer products."""
+    import tensorflow as tf
+
     v = model._flatten_ordered(x)
     a = model.hidden_bias + tf.cumsum(v[:, :, None] * model.input_weights, axis=1, exclusive=True)
     logits = tf.reduce_sum(tf.sigmoid(a) * model.output_weights, -1) + model.output_bias
@@ -79,6 +81,7 @@ def cumsum_log_prob(model: NADE, x: tf.Tensor) -> tf.Tensor:
 
 
 def best_seconds(fn, repeats: int) -> float:
+    """Best time of ``repeats`` calls of ``fn`` (returning a tensor) after one warm-up call."""
     fn().numpy()  # warm-up (traces tf.functions)
     times = []
     for _ in range(repeats):
@@ -88,7 +91,12 @@ def best_seconds(fn, repeats: int) -> float:
     return min(times)
 
 
-def bench_log_prob(model: NADE, batch_sizes, repeats: int) -> None:
+def bench_log_prob(model, batch_sizes, repeats: int) -> None:
+    """Prints ms per batch of the vectorised ``log_prob`` and the references."""
+    import tensorflow as tf
+
+    from tfgen import data
+
     x_all = next(iter(data.load("fashion_mnist", "test", batch_size=max(batch_sizes),
                                 binarize="dynamic")))  # fmt: skip
     fns = {
@@ -120,7 +128,8 @@ def bench_log_prob(model: NADE, batch_sizes, repeats: int) -> None:
         print(row, flush=True)
 
 
-def bench_sample(model: NADE, sizes, repeats: int) -> None:
+def bench_sample(model, sizes, repeats: int) -> None:
+    """Prints images/s of ``model.sample`` for each batch size."""
     print(f"\nsampling 28x28 ({model.num_dims} sequential steps in one tf.while_loop)")
     for n in sizes:
         seconds = best_seconds(lambda n=n: model.sample(n, seed=0), repeats)
@@ -129,6 +138,13 @@ def bench_sample(model: NADE, sizes, repeats: int) -> None:
 
 # ------------------------------------------------------------------ time to NLL
 def train(minutes: float, eval_seconds: float, workdir: str) -> None:
+    """Trains the preset for ``minutes``, printing the test NLL every ``eval_seconds``."""
+    import keras
+
+    import zoo
+    from tfgen import data
+    from zoo.presets import steps_per_epoch
+
     preset = zoo.get(PRESET)
     recipe = preset.train
     keras.utils.set_random_seed(recipe.seed)
@@ -182,12 +198,30 @@ def train(minutes: float, eval_seconds: float, workdir: str) -> None:
     with open(os.path.join(workdir, "curve.json"), "w") as f:
         json.dump(result, f, indent=2)
     print(f"\nfinal test NLL {curve[-1]['test_nll']:.2f} nats after {clock.seconds / 60:.2f} min"
-          f" of training (peer pytorch-generative NADE: 240.8 after 10 min)")  # fmt: skip
+          " of training")  # fmt: skip
+
+
+def baseline() -> float:
+    """Prints and returns the closed-form independent-pixel test NLL (nats per image)."""
+    from tfgen import data
+    from tfgen.models import IndependentBernoulli
+
+    train_images = data.load_arrays("fashion_mnist", "train")[0] / 255.0
+    logits = IndependentBernoulli.mle_logits(train_images).reshape(-1)
+    test = data.load("fashion_mnist", "test", batch_size=1000, binarize="dynamic", seed=0)
+    x = np.concatenate(list(test.as_numpy_iterator())).reshape(-1, logits.size)
+    nll = float(np.mean(np.sum(np.logaddexp(0.0, logits) - x * logits, axis=1)))
+    print(f"independent pixels, closed-form MLE: test NLL {nll:.2f} nats, "
+          f"{nll / (logits.size * np.log(2)):.4f} bits/dim")  # fmt: skip
+    return nll
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("parts", nargs="+", choices=["logprob", "sample", "train"])
+    """Runs the parts named on the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.nade", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("parts", nargs="+", choices=["logprob", "sample", "train", "baseline"])
     parser.add_argument("--hidden-units", type=int, default=500, help="H of the speed runs")
     parser.add_argument("--batch-sizes", default="1,16,100,500", help="log_prob batch sizes")
     parser.add_argument("--sample-sizes", default="1,100,1000", help="sampling batch sizes")
@@ -196,7 +230,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-seconds", type=float, default=60.0)
     parser.add_argument("--workdir", default="runs/bench_nade")
     args = parser.parse_args(argv)
-    model = NADE((28, 28, 1), hidden_units=args.hidden_units, seed=0)
+    if {"logprob", "sample"} & set(args.parts):
+        from tfgen.models import NADE
+
+        model = NADE((28, 28, 1), hidden_units=args.hidden_units, seed=0)
     if "logprob" in args.parts:
         sizes = [int(s) for s in args.batch_sizes.split(",")]
         bench_log_prob(model, sizes, args.repeats)
@@ -204,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_sample(model, [int(s) for s in args.sample_sizes.split(",")], args.repeats)
     if "train" in args.parts:
         train(args.minutes, args.eval_seconds, args.workdir)
+    if "baseline" in args.parts:
+        baseline()
 
 
 if __name__ == "__main__":

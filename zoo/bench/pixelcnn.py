@@ -1,31 +1,29 @@
 """Benchmark: cached vs naive PixelCNN sampling, side by side in one process.
 
-The model is the issue's reference: a 6-layer, 32-filter gated PixelCNN (Bernoulli pixels). Its
+The model is issue 5's reference: a 6-layer, 32-filter gated PixelCNN (Bernoulli pixels). Its
 weights are a fixed random initialisation (seed 0): sampling time does not depend on the weight
 values, and both methods read the same weights. For every image size, each method is traced
 once (a 1-sample warm-up off the clock), then timed on 16 samples with the same seed; the script
 also counts the pixels where the two methods' images differ (they draw from the same conditionals
 with the same random numbers, so only float rounding can make one flip).
 
-Run (timed figures recorded in zoo/RESULTS.md were taken under the exclusive CPU lock)::
+Run on an otherwise idle CPU (timings are the machine's)::
 
-    python -m zoo.bench_pixelcnn                    # 28x28, then the size sweep
-    python -m zoo.bench_pixelcnn --sizes 8 16 28 --naive-max 28
+    python -m zoo.bench.pixelcnn                    # 28x28, then the size sweep
+    python -m zoo.bench.pixelcnn --sizes 8 16 28 --naive-max 28
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def _time(fn) -> tuple[float, np.ndarray]:
+    """Seconds of one call of ``fn`` and its output as numpy."""
     start = time.perf_counter()
     out = np.asarray(fn())
     return time.perf_counter() - start, out
@@ -60,8 +58,11 @@ def run(sizes, naive_max: int, num_samples: int = 16, repeats: int = 3, seed: in
     return rows
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    """Times both samplers for each ``--sizes`` and prints the table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.pixelcnn", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 8, 16, 40, 56])
     parser.add_argument("--naive-max", type=int, default=28, help="largest size timed naively")
     parser.add_argument("--num-samples", type=int, default=16)

@@ -12,8 +12,8 @@ machine noise hits both alike. Only training is timed, never the test evaluation
   ``tfgen.data.load(...)`` over the recipe's epochs; a callback pauses it after every slice for
   ``model.evaluate`` (``elbo``: single sample, per image, nats) and the tutorial's slice.
 
-Neither clock includes dropping a spent tf.data iterator at an epoch end: that can stall for
-seconds here (worse with two pipelines alive; see zoo/RESULTS.md), which is not training.
+Neither clock includes dropping a spent tf.data iterator at an epoch end: with tf.data
+autotuning on, that can stall for seconds (worse with two pipelines alive), which is not training.
 
 Printed: test ELBO over training time for both, both throughputs (images per training second),
 the time to quality (training seconds until the test ELBO first reaches the tutorial's own final
@@ -23,67 +23,76 @@ network's layers.
 
 Run from the repository root::
 
-    python -m zoo.bench_vae            # full: 10 tutorial epochs, ~7 min on a quiet 2-core CPU
-    python -m zoo.bench_vae --quick    # smoke test: two slices of each
+    python -m zoo.bench.vae            # full: 10 tutorial epochs, ~7 min on an idle 2-core CPU
+    python -m zoo.bench.vae --quick    # smoke test: two slices of each
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import time
 from collections.abc import Callable
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-import zoo
-from tfgen import data
-from zoo.presets import steps_per_epoch
+from zoo.bench.common import matmul_gflops, train_flops_per_image
 
 PRESET = "vae_fast_fashion_mnist"
 
 
 # ------------------------------------------------------------- the tutorial, as it is written
-class CVAE(tf.keras.Model):
-    """Convolutional variational autoencoder (the tutorial's class)."""
+@functools.cache
+def tutorial_cvae_class() -> type:
+    """The tutorial's ``CVAE`` class (defined on first use, so importing this module is fast)."""
+    import tensorflow as tf
 
-    def __init__(self, latent_dim):
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.encoder = tf.keras.Sequential([
-            tf.keras.layers.InputLayer(shape=(28, 28, 1)),  # tutorial: input_shape= (Keras 2)
-            tf.keras.layers.Conv2D(filters=32, kernel_size=3, strides=(2, 2), activation="relu"),
-            tf.keras.layers.Conv2D(filters=64, kernel_size=3, strides=(2, 2), activation="relu"),
-            tf.keras.layers.Flatten(),
-            tf.keras.layers.Dense(latent_dim + latent_dim),  # no activation
-        ])  # fmt: skip
-        self.decoder = tf.keras.Sequential([
-            tf.keras.layers.InputLayer(shape=(latent_dim,)),
-            tf.keras.layers.Dense(units=7 * 7 * 32, activation=tf.nn.relu),
-            tf.keras.layers.Reshape(target_shape=(7, 7, 32)),
-            tf.keras.layers.Conv2DTranspose(
-                filters=64, kernel_size=3, strides=2, padding="same", activation="relu"),
-            tf.keras.layers.Conv2DTranspose(
-                filters=32, kernel_size=3, strides=2, padding="same", activation="relu"),
-            tf.keras.layers.Conv2DTranspose(filters=1, kernel_size=3, strides=1, padding="same"),
-        ])  # fmt: skip
+    class CVAE(tf.keras.Model):
+        """Convolutional variational autoencoder (the tutorial's class)."""
 
-    def encode(self, x):
-        mean, logvar = tf.split(self.encoder(x), num_or_size_splits=2, axis=1)
-        return mean, logvar
+        def __init__(self, latent_dim):
+            super().__init__()
+            self.latent_dim = latent_dim
+            self.encoder = tf.keras.Sequential([
+                tf.keras.layers.InputLayer(shape=(28, 28, 1)),  # tutorial: input_shape= (Keras 2)
+                tf.keras.layers.Conv2D(
+                    filters=32, kernel_size=3, strides=(2, 2), activation="relu"),
+                tf.keras.layers.Conv2D(
+                    filters=64, kernel_size=3, strides=(2, 2), activation="relu"),
+                tf.keras.layers.Flatten(),
+                tf.keras.layers.Dense(latent_dim + latent_dim),  # no activation
+            ])  # fmt: skip
+            self.decoder = tf.keras.Sequential([
+                tf.keras.layers.InputLayer(shape=(latent_dim,)),
+                tf.keras.layers.Dense(units=7 * 7 * 32, activation=tf.nn.relu),
+                tf.keras.layers.Reshape(target_shape=(7, 7, 32)),
+                tf.keras.layers.Conv2DTranspose(
+                    filters=64, kernel_size=3, strides=2, padding="same", activation="relu"),
+                tf.keras.layers.Conv2DTranspose(
+                    filters=32, kernel_size=3, strides=2, padding="same", activation="relu"),
+                tf.keras.layers.Conv2DTranspose(
+                    filters=1, kernel_size=3, strides=1, padding="same"),
+            ])  # fmt: skip
 
-    def reparameterize(self, mean, logvar):
-        eps = tf.random.normal(shape=mean.shape)
-        return eps * tf.exp(logvar * 0.5) + mean
+        def encode(self, x):
+            mean, logvar = tf.split(self.encoder(x), num_or_size_splits=2, axis=1)
+            return mean, logvar
 
-    def decode(self, z, apply_sigmoid=False):
-        logits = self.decoder(z)
-        return tf.sigmoid(logits) if apply_sigmoid else logits
+        def reparameterize(self, mean, logvar):
+            eps = tf.random.normal(shape=mean.shape)
+            return eps * tf.exp(logvar * 0.5) + mean
+
+        def decode(self, z, apply_sigmoid=False):
+            logits = self.decoder(z)
+            return tf.sigmoid(logits) if apply_sigmoid else logits
+
+    return CVAE
 
 
 def log_normal_pdf(sample, mean, logvar, raxis=1):
+    import tensorflow as tf
+
     log2pi = tf.math.log(2.0 * np.pi)
     return tf.reduce_sum(
         -0.5 * ((sample - mean) ** 2.0 * tf.exp(-logvar) + logvar + log2pi), axis=raxis
@@ -91,6 +100,8 @@ def log_normal_pdf(sample, mean, logvar, raxis=1):
 
 
 def compute_loss(model, x):
+    import tensorflow as tf
+
     mean, logvar = model.encode(x)
     z = model.reparameterize(mean, logvar)
     x_logit = model.decode(z)
@@ -101,8 +112,9 @@ def compute_loss(model, x):
     return -tf.reduce_mean(logpx_z + logpz - logqz_x)
 
 
-@tf.function
-def train_step(model, x, optimizer):
+def train_step(model, x, optimizer):  # the tutorial's, under @tf.function (Tutorial.__init__)
+    import tensorflow as tf
+
     with tf.GradientTape() as tape:
         loss = compute_loss(model, x)
     gradients = tape.gradient(loss, model.trainable_variables)
@@ -150,6 +162,10 @@ class Tutorial(Contestant):
     batch_size = 32
 
     def __init__(self, epochs: int, slice_images: int):
+        import tensorflow as tf
+
+        from tfgen import data
+
         super().__init__("tutorial")
         train_images = preprocess_images(data.load_arrays("fashion_mnist", "train")[0])
         test_images = preprocess_images(data.load_arrays("fashion_mnist", "test")[0])
@@ -159,7 +175,8 @@ class Tutorial(Contestant):
         self.test_dataset = (
             tf.data.Dataset.from_tensor_slices(test_images).shuffle(10000).batch(self.batch_size)
         )
-        self.model, self.optimizer = CVAE(latent_dim=2), tf.keras.optimizers.Adam(1e-4)
+        self.model = tutorial_cvae_class()(latent_dim=2)
+        self.optimizer, self.train_step = tf.keras.optimizers.Adam(1e-4), tf.function(train_step)
         self.epochs, self.epoch, self.step = epochs, 0, 0
         self.steps_per_epoch = math.ceil(len(train_images) / self.batch_size)
         self.slice_steps = max(1, slice_images // self.batch_size)
@@ -172,6 +189,8 @@ class Tutorial(Contestant):
 
     def evaluate(self) -> float:
         """The tutorial's test ELBO: ``-mean(compute_loss)`` over the test batches."""
+        import tensorflow as tf
+
         loss = tf.keras.metrics.Mean()
         for test_x in self.test_dataset:
             loss(compute_loss(self.model, test_x))
@@ -184,7 +203,7 @@ class Tutorial(Contestant):
         steps = min(self.slice_steps, self.steps_per_epoch - self.step)
         self.start()
         for _ in range(steps):
-            train_step(self.model, next(self.iterator), self.optimizer)
+            self.train_step(self.model, next(self.iterator), self.optimizer)
         self.step += steps
         if self.step < self.steps_per_epoch:
             self.stop(steps * self.batch_size)
@@ -207,6 +226,9 @@ class Preset(Contestant):
     """
 
     def __init__(self, slice_images: int):
+        import zoo
+        from tfgen import data
+
         super().__init__("preset")
         self.recipe = recipe = zoo.get(PRESET).train
         self.model = zoo.build(PRESET)
@@ -226,6 +248,10 @@ class Preset(Contestant):
 
     def fit(self, between_slices: Callable[[], None], max_slices: int | None = None) -> None:
         """Trains the recipe's epochs, calling ``between_slices()`` (untimed) after every slice."""
+        import keras
+
+        from zoo.presets import steps_per_epoch
+
         run, batch_size = self, self.recipe.batch_size
 
         class Slices(keras.callbacks.Callback):
@@ -253,43 +279,21 @@ class Preset(Contestant):
         )
 
 
-# ------------------------------------------------------------- the CPU ceiling
-def train_flops_per_image(networks: list[keras.Model]) -> float:
-    """Training FLOPs per image: 2 x the multiply-adds of conv/dense layers, x3 (fwd + 2 bwd)."""
-    macs = 0
-    for layer in (layer for net in networks for layer in net.layers):
-        kernel = math.prod(getattr(layer, "kernel_size", ()))
-        n_in, n_out = layer.input.shape[-1], layer.output.shape[-1]
-        if isinstance(layer, keras.layers.Conv2DTranspose):  # each input pixel scatters a kernel
-            macs += math.prod(layer.input.shape[1:-1]) * kernel * n_in * n_out
-        elif isinstance(layer, keras.layers.Conv2D):  # each output pixel gathers a kernel
-            macs += math.prod(layer.output.shape[1:-1]) * kernel * n_in * n_out
-        elif isinstance(layer, keras.layers.Dense):
-            macs += n_in * n_out
-    return 3 * 2 * macs
-
-
-def matmul_gflops(size: int = 2048, trials: int = 10, dtype: str = "float32") -> float:
-    """Best rate of a ``size x size`` matmul of ``dtype`` in this process, GFLOP/s."""
-    a = tf.cast(tf.random.normal([size, size]), dtype)
-    matmul = tf.function(lambda: tf.matmul(a, a)[0, 0])
-    matmul()
-    best = math.inf
-    for _ in range(trials):
-        start = time.perf_counter()
-        matmul().numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
-
-
 # ------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """Runs both contestants, interleaved, and prints the comparison."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.vae", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--tutorial-epochs", type=int, default=10, help="tutorial epochs (10)")
     parser.add_argument("--slice-images", type=int, default=7500, help="images per slice (7500)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 slices of each")
     parser.add_argument("--seed", type=int, default=0, help="tf.random seed of the tutorial (0)")
     args = parser.parse_args(argv)
+    import keras
+    import tensorflow as tf
+
+    import zoo
 
     tf.random.set_seed(args.seed)
     peak = matmul_gflops()

@@ -12,10 +12,10 @@ Two parts, in one process:
   (``float32_output_layer=True``), ``bf16-output`` (the preset), and with ``--ablate`` both again
   with TensorFlow's bias gradient (``no-fix``) and the preset in float32 (``float32``).
 
-Run from the repository root (figures in zoo/RESULTS.md were made with ``cpulock exclusive``)::
+Run from the repository root, on an otherwise idle CPU (training seconds are the machine's)::
 
-    python -m zoo.bench_vae_precision gradients
-    python -m zoo.bench_vae_precision quality --seeds 0 1 2 3
+    python -m zoo.bench.vae_precision gradients
+    python -m zoo.bench.vae_precision quality --seeds 0 1 2 3
 """
 
 from __future__ import annotations
@@ -26,28 +26,26 @@ import dataclasses
 import time
 from unittest import mock
 
-import keras
 import numpy as np
-import tensorflow as tf
-
-import zoo
-from tfgen import data, models
-from zoo.presets import steps_per_epoch
 
 PRESET = "vae_fast_fashion_mnist"
 
 
 def tensorflow_bias_gradients():
-    """``DensityModel.train_step`` traced inside this uses TensorFlow's own ``BiasAdd`` gradient."""
+    """``LossModel.train_step`` traced inside this uses TensorFlow's own ``BiasAdd`` gradient."""
     return mock.patch("tfgen.models.base.float32_bias_gradients", contextlib.nullcontext)
 
 
-def _loss_gradients(model: models.VAE, x: tf.Tensor, fixed: bool) -> list[np.ndarray]:
+def _loss_gradients(model, x, fixed: bool) -> list[np.ndarray]:
     """Gradients of the mean loss on ``x`` with the model's noise stream reset to a fixed state."""
+    import tensorflow as tf
+
+    from tfgen.mixed_precision import float32_bias_gradients
+
     for variable in model.variables:
         if "seed_generator_state" in variable.path:
             variable.assign(tf.fill(variable.shape, tf.constant(7, variable.dtype)))
-    fix = models.base.float32_bias_gradients if fixed else contextlib.nullcontext
+    fix = float32_bias_gradients if fixed else contextlib.nullcontext
 
     @tf.function
     def gradients(x):
@@ -60,6 +58,10 @@ def _loss_gradients(model: models.VAE, x: tf.Tensor, fixed: bool) -> list[np.nda
 
 
 def part_gradients(warmup_steps: int) -> None:
+    """Prints each variable's relative gradient error of bfloat16 vs float32, with either fix."""
+    import zoo
+    from tfgen import data, models
+
     recipe = zoo.get(PRESET).train
     train = data.load("fashion_mnist", "train", batch_size=recipe.batch_size, binarize="static")
     mixed = zoo.build(PRESET)
@@ -94,6 +96,10 @@ VARIANTS = {
 
 def train_variant(seed: int, overrides: dict, fix: bool = True, float32: bool = False) -> tuple:
     """Trains the preset's recipe with ``seed``: (test ELBO, training seconds)."""
+    import zoo
+    from tfgen import data
+    from zoo.presets import steps_per_epoch
+
     preset = zoo.get(PRESET)
     recipe = dataclasses.replace(preset.train, seed=seed)
     if float32:
@@ -111,6 +117,7 @@ def train_variant(seed: int, overrides: dict, fix: bool = True, float32: bool = 
 
 
 def part_quality(seeds: list[int], ablate: bool) -> None:
+    """Prints test ELBO / training seconds of each variant for each seed, and the means."""
     names = list(VARIANTS) if ablate else ["float32-output", "bf16-output"]
     print(f"\n{PRESET} recipe, test ELBO (nats) / training seconds\n")
     print(f"{'seed':>4s}" + "".join(f"{name:>26s}" for name in names), flush=True)
@@ -132,12 +139,17 @@ def part_quality(seeds: list[int], ablate: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """Runs the parts named on the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.bench.vae_precision", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("parts", nargs="+", choices=["gradients", "quality"])
     parser.add_argument("--warmup-steps", type=int, default=100, help="steps before gradients")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="quality seeds")
     parser.add_argument("--ablate", action="store_true", help="also no-fix and float32 variants")
     args = parser.parse_args(argv)
+    import keras
+
     keras.utils.set_random_seed(0)
     if "gradients" in args.parts:
         part_gradients(args.warmup_steps)

@@ -1,7 +1,7 @@
 """Named presets: a model configuration, a training recipe and the results it recorded.
 
 A preset is data, not code: ``zoo.build(name)`` turns it into a compiled model and
-``zoo.train.run(name, workdir)`` (the ``tfgen train`` command) trains it. Names follow
+``zoo.train.train(name, workdir)`` (the ``tfgen train`` command) trains it. Names follow
 ``<family>_<size>_<dataset>``; ``results`` quotes ``zoo/RESULTS.md`` with the command that
 produced each figure. The machinery is in :mod:`zoo.presets.core`; each model family registers
 its presets in its own module here (``vae.py``, ...), imported below.

@@ -1,13 +1,18 @@
-"""Preset machinery: the recipe and preset records, the registry, and ``build``."""
+"""Preset machinery: the recipe and preset records, the registry, and ``build``.
+
+Presets are plain data: Keras, TensorFlow and tfgen are imported only by the functions that build
+something (``make_optimizer``, ``steps_per_epoch``, ``build``), so ``import zoo`` is fast.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +64,10 @@ class Preset:
         model: constructor arguments of that class.
         train: the :class:`TrainRecipe`.
         description: one line for ``tfgen list`` and the README.
-        results: recorded figures (see ``zoo/RESULTS.md``), each with the command that made it.
-        sample_kwargs: extra ``model.sample`` arguments for grids (decoder means for VAEs).
-        optimizers: the ``compile`` arguments that each get an Adam built from the recipe
-            (``("optimizer",)`` for density models; e.g. ``("g_optimizer", "d_optimizer")``).
+        results: the figures recorded in ``zoo/RESULTS.md``, and under ``"commands"`` the
+            commands that made them.
+        sample_kwargs: extra ``model.sample`` arguments for sample grids (e.g. ``{"mean": True}``
+            for decoder means); none by default.
         compile_kwargs: further ``compile`` arguments.
     """
 
@@ -72,8 +77,7 @@ class Preset:
     train: TrainRecipe
     description: str
     results: dict[str, Any] = dataclasses.field(default_factory=dict)
-    sample_kwargs: dict[str, Any] = dataclasses.field(default_factory=lambda: {"mean": True})
-    optimizers: tuple[str, ...] = ("optimizer",)
+    sample_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     compile_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def with_train(self, **changes) -> Preset:
@@ -133,6 +137,8 @@ def get(name: str) -> Preset:
 
 def make_optimizer(recipe: TrainRecipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """Adam with the recipe's learning rate and schedule (cosine decay with linear warmup)."""
+    import keras
+
     if recipe.schedule is None:
         return keras.optimizers.Adam(recipe.learning_rate, beta_1=recipe.beta_1)
     if recipe.schedule != "cosine":
@@ -156,10 +162,12 @@ def steps_per_epoch(recipe: TrainRecipe) -> int:
 
 
 def build(name: str | Preset, **overrides) -> keras.Model:
-    """The preset's model, compiled with its optimizer (and schedule).
+    """The preset's model, compiled with one optimizer (and schedule) per optimizer it names.
 
     Seeds Python, NumPy and TensorFlow with the recipe's ``seed`` first (``keras.utils.
-    set_random_seed``), so the same preset builds the same initial weights.
+    set_random_seed``), so the same preset builds the same initial weights. Every name in the
+    model's ``optimizer_names`` (``("optimizer",)``, or one per adversarial phase) gets an Adam
+    from :func:`make_optimizer`.
 
     Args:
         name: a preset name or a :class:`Preset`.
@@ -176,6 +184,8 @@ def build(name: str | Preset, **overrides) -> keras.Model:
     """
     import inspect
 
+    import keras
+
     from tfgen import models
     from tfgen.mixed_precision import dtype_policy
 
@@ -191,7 +201,7 @@ def build(name: str | Preset, **overrides) -> keras.Model:
         model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
     steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
     model.compile(
-        **{name: make_optimizer(preset.train, steps) for name in preset.optimizers},
+        **{name: make_optimizer(preset.train, steps) for name in model.optimizer_names},
         **preset.compile_kwargs,
         steps_per_execution=preset.train.steps_per_execution,
     )

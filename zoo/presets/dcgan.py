@@ -24,18 +24,16 @@ _RECIPE = dict(
 # split, with the cached Fashion-MNIST classifier (tfgen.classifier), and their commands.
 _TRAIN = "tfgen train {0} --workdir runs/{0} --minutes 32"
 _METRICS = (
-    "python -m zoo.bench_gan_metrics runs/dcgan_small_fashion_mnist "
+    "python -m zoo.bench.gan_metrics runs/dcgan_small_fashion_mnist "
     "runs/dcgan_conditional_fashion_mnist"
 )
 _RESULTS = {
     "dcgan_small_fashion_mnist": {
-        "epochs": 5,
         "fcd": 34.11,
         "classifier_score": 4.304,
         "commands": [_TRAIN.format("dcgan_small_fashion_mnist"), _METRICS],
     },
     "dcgan_conditional_fashion_mnist": {
-        "epochs": 5,
         "fcd": 16.97,
         "classifier_score": 6.518,
         "label_accuracy": 0.8374,
@@ -50,9 +48,7 @@ register(
         model=_DCGAN,
         train=TrainRecipe(**_RECIPE),
         description="DCGAN (Radford et al.), non-saturating loss, Fashion-MNIST in [-1, 1]",
-        results=_RESULTS.get("dcgan_small_fashion_mnist", {}),
-        sample_kwargs={},
-        optimizers=("g_optimizer", "d_optimizer"),
+        results=_RESULTS["dcgan_small_fashion_mnist"],
     ),
     Preset(
         name="dcgan_conditional_fashion_mnist",
@@ -60,8 +56,6 @@ register(
         model=dict(_DCGAN, num_classes=10),
         train=TrainRecipe(**_RECIPE, labels=True),
         description="conditional DCGAN (one-hot labels to G and D), Fashion-MNIST in [-1, 1]",
-        results=_RESULTS.get("dcgan_conditional_fashion_mnist", {}),
-        sample_kwargs={},
-        optimizers=("g_optimizer", "d_optimizer"),
+        results=_RESULTS["dcgan_conditional_fashion_mnist"],
     ),
 )

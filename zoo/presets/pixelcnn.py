@@ -24,7 +24,6 @@ _SAMPLES = {"method": "cached"}
 # Recorded figures (zoo/RESULTS.md): test NLL in nats per image, with commands.
 _RESULTS: dict[str, dict] = {
     "pixelcnn_small_binarized_fashion_mnist": {
-        "protocol": "dynamic",
         "test_nll": 240.09,
         "bits_per_dim": 0.4418,
         "commands": [
@@ -32,27 +31,26 @@ _RESULTS: dict[str, dict] = {
         ],
     },
     "gated_pixelcnn_small_binarized_fashion_mnist": {
-        "protocol": "dynamic",
         "test_nll": 248.66,
         "bits_per_dim": 0.4576,
         "train_minutes": 9.76,
-        "note": "exclusive CPU; the recipe's 1 epoch ended before the 15-minute budget",
+        "note": "idle CPU; the recipe's 1 epoch ended before the 15-minute budget",
         "commands": [
-            "/work/bin/cpulock exclusive tfgen train gated_pixelcnn_small_binarized_fashion_mnist"
-            " --minutes 15 --workdir /work/runs/gated_pixelcnn_15min --verbose 2"
+            "tfgen train gated_pixelcnn_small_binarized_fashion_mnist --workdir runs/gated_pixelcnn"
         ],
     },
     "gated_pixelcnn_conditional_binarized_fashion_mnist": {
-        "protocol": "dynamic",
         "test_nll": 266.47,
-        "note": "7-minute budget on a shared CPU: 80 steps (0.17 epoch); under-trained",
-        "commands": ["tfgen train gated_pixelcnn_conditional_binarized_fashion_mnist --minutes 7"],
+        "note": "7-minute budget on a CPU shared with other jobs: 80 steps (0.17 epoch)",
+        "commands": [
+            "tfgen train gated_pixelcnn_conditional_binarized_fashion_mnist --minutes 7"
+            " --workdir runs/gated_pixelcnn_conditional"
+        ],
     },
     "pixelcnn_small_8bit_fashion_mnist": {
-        "protocol": "8-bit",
         "test_nll": 1735.53,
         "bits_per_dim": 3.1937,
-        "commands": ["tfgen train pixelcnn_small_8bit_fashion_mnist"],
+        "commands": ["tfgen train pixelcnn_small_8bit_fashion_mnist --workdir runs/pixelcnn_8bit"],
     },
 }
 
@@ -66,7 +64,7 @@ register(
             epochs=6,
         ),
         description="PixelCNN, 15 residual blocks x 16 filters, 15-minute CPU recipe",
-        results=_RESULTS.get("pixelcnn_small_binarized_fashion_mnist", {}),
+        results=_RESULTS["pixelcnn_small_binarized_fashion_mnist"],
         sample_kwargs=_SAMPLES,
     ),
     Preset(
@@ -78,7 +76,7 @@ register(
             epochs=1,
         ),
         description="gated PixelCNN, 6 layers x 32 filters (no blind spot), 1 epoch",
-        results=_RESULTS.get("gated_pixelcnn_small_binarized_fashion_mnist", {}),
+        results=_RESULTS["gated_pixelcnn_small_binarized_fashion_mnist"],
         sample_kwargs=_SAMPLES,
     ),
     Preset(
@@ -97,7 +95,7 @@ register(
             labels=True,
         ),
         description="class-conditional gated PixelCNN (labels=), 6 layers x 32 filters, 1 epoch",
-        results=_RESULTS.get("gated_pixelcnn_conditional_binarized_fashion_mnist", {}),
+        results=_RESULTS["gated_pixelcnn_conditional_binarized_fashion_mnist"],
         sample_kwargs=dict(_SAMPLES, labels=[i % 10 for i in range(64)]),
     ),
     Preset(
@@ -122,7 +120,7 @@ register(
             max_minutes=15.0,
         ),
         description="PixelCNN with 256-way categorical pixels on 8-bit Fashion-MNIST, 1 epoch",
-        results=_RESULTS.get("pixelcnn_small_8bit_fashion_mnist", {}),
+        results=_RESULTS["pixelcnn_small_8bit_fashion_mnist"],
         sample_kwargs=_SAMPLES,
     ),
 )
