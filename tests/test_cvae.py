@@ -18,7 +18,14 @@ def digits(batch_size=64, split="train", labels=True):
 
 class TestConditionalVAE(GenerativeModelBattery):
     expected_metrics = ELBO_METRICS
-    log_prob_kwargs = {"num_samples": 16, "seed": 5}
+    log_prob_kwargs = {"importance_samples": 16, "seed": 5}
+    bad_constructor_args = (
+        ({"conditioning": "film"}, "conditioning"),
+        ({"embedding_dim": 0}, "embedding_dim"),
+        ({"num_classes": 1}, "num_classes"),
+        ({"num_classes": None}, "num_classes"),
+        ({"latent_dim": 0}, "latent_dim"),
+    )
 
     def make_model(self):
         return ConditionalVAE(event_shape=(8, 8, 1), num_classes=10, latent_dim=2, seed=0)
@@ -61,7 +68,16 @@ def test_alias_and_network_inputs():
     emb = CVAE(event_shape=(8, 8, 1), num_classes=5, conditioning="embedding", embedding_dim=7)
     assert emb.encoder.input_shape == (None, 8, 8, 8) and emb.decoder.input_shape == (None, 9)
     assert any("label_embedding" in w.path for w in emb.trainable_weights)
-    assert "conditional" in ConditionalVAE.__doc__ and "convolutional" in ConditionalVAE.__doc__
+
+
+def test_predict_is_the_label_conditioned_logits_and_requires_labels():
+    model = CVAE(event_shape=(8, 8, 1), num_classes=10, seed=0)
+    x, y = next(iter(digits(batch_size=8)))
+    logits = model.predict((x, y), verbose=0)
+    np.testing.assert_allclose(tf.sigmoid(logits), model.reconstruct(x, y), atol=1e-5)
+    assert not np.allclose(logits, model.predict((x, (y + 1) % 10), verbose=0))
+    with pytest.raises(ValueError, match="labels"):
+        model.predict(x, verbose=0)
 
 
 def test_onehot_features_are_exactly_the_labels_one_hot():
@@ -72,21 +88,6 @@ def test_onehot_features_are_exactly_the_labels_one_hot():
     np.testing.assert_array_equal(inputs[:, 5, 2, 1:], np.eye(4)[[0, 3, 1]])
     z = tf.zeros([3, 2])
     np.testing.assert_array_equal(model.decoder_inputs(z, [2, 2, 0])[:, 2:], np.eye(4)[[2, 2, 0]])
-
-
-@pytest.mark.parametrize(
-    "kwargs, arg",
-    [
-        ({"conditioning": "film"}, "conditioning"),
-        ({"embedding_dim": 0}, "embedding_dim"),
-        ({"num_classes": 1}, "num_classes"),
-        ({"num_classes": None}, "num_classes"),
-        ({"latent_dim": 0}, "latent_dim"),
-    ],
-)
-def test_bad_constructor_arguments_name_the_argument(kwargs, arg):
-    with pytest.raises(ValueError, match=arg):
-        CVAE(event_shape=(8, 8, 1), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -123,17 +124,15 @@ def test_traced_label_checks_fail_at_run_time():
         elbo(x, tf.constant([1, 12]))
 
 
-def test_unseeded_labels_none_draws_uniform_labels_reproducibly():
+def test_labels_drawn_for_labels_none_are_uniform_over_the_classes():
     model = CVAE(event_shape=(8, 8, 1), num_classes=4)
+    # the rule: stateless_uniform over [0, num_classes) at the sample seed folded with 1
+    seed = tf.random.experimental.stateless_fold_in(tfgen.models.inputs.seed_pair(3), 1)
+    expected = tf.random.stateless_uniform([8], seed, maxval=4, dtype=tf.int32)
     a = model.sample(8, seed=3, mean=True)
-    np.testing.assert_array_equal(a, model.sample(8, seed=3, mean=True))
-    # the drawn labels are those of stateless_uniform at the seed folded with 1
-    seed = tf.random.experimental.stateless_fold_in(tfgen.models.base.seed_pair(3), 1)
-    labels = tf.random.stateless_uniform([8], seed, maxval=4, dtype=tf.int32)
-    np.testing.assert_array_equal(a, model.sample(8, seed=3, labels=labels, mean=True))
-    counts = np.bincount(
-        tf.random.stateless_uniform([4000], seed, maxval=4, dtype=tf.int32), minlength=4
-    )
+    np.testing.assert_array_equal(a, model.sample(8, seed=3, labels=expected, mean=True))
+    drawn = model._sample_labels(None, 4000, model._seed(3)).numpy()
+    counts = np.bincount(drawn, minlength=4)
     assert counts.min() > 900, counts  # uniform over the classes
 
 
@@ -154,14 +153,14 @@ def test_elbo_equals_a_vae_with_the_same_weights_given_the_label_features():
 def test_trained_model_uses_the_label(trained_cvae):
     """Right labels give a better IWAE bound than wrong ones, and beat an unconditional VAE."""
     x, y = next(iter(digits(batch_size=360, split="test")))
-    right = trained_cvae.log_prob(x, y, num_samples=50, seed=0).numpy().mean()
-    wrong = trained_cvae.log_prob(x, (y + 5) % 10, num_samples=50, seed=0).numpy().mean()
+    right = trained_cvae.log_prob(x, y, importance_samples=50, seed=0).numpy().mean()
+    wrong = trained_cvae.log_prob(x, (y + 5) % 10, importance_samples=50, seed=0).numpy().mean()
     assert right > wrong + 5, (right, wrong)
     keras.utils.set_random_seed(0)
     vae = VAE(event_shape=(8, 8, 1), latent_dim=2, seed=0)
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
     vae.fit(digits(labels=False), epochs=15, verbose=0)
-    unconditional = vae.log_prob(x, num_samples=50, seed=0).numpy().mean()
+    unconditional = vae.log_prob(x, importance_samples=50, seed=0).numpy().mean()
     assert right > unconditional, (right, unconditional)
 
 
@@ -176,11 +175,3 @@ def test_conditional_samples_look_like_their_class(trained_cvae):
     dist = ((samples[:, None] - centroids[None]) ** 2).sum(-1)
     accuracy = np.mean(dist.argmin(1) == labels)
     assert accuracy > 0.6, accuracy  # chance is 0.1
-
-
-@pytest.mark.slow
-def test_interpolation_with_labels_has_reconstruction_endpoints(trained_cvae):
-    x, y = next(iter(digits(batch_size=4, split="test")))
-    path = trained_cvae.interpolate(x[:2], x[2:], steps=4, labels=y[:2])
-    assert path.shape == (2, 4, 8, 8, 1)
-    np.testing.assert_allclose(path[:, 0], trained_cvae.reconstruct(x[:2], y[:2]), atol=1e-5)

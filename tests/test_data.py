@@ -113,7 +113,7 @@ def test_synthetic_is_deterministic_with_four_classes():
     ],
 )
 def test_bad_arguments_name_the_argument_and_choices(kwargs, arg):
-    with pytest.raises(ValueError, match=arg):
+    with pytest.raises(ValueError, match=f"^{arg}"):
         data.load(**kwargs)
 
 

@@ -114,9 +114,10 @@ def digits_28x28(batch):
     return tf.image.resize(x, [28, 28], method="nearest")
 
 
+@pytest.mark.slow
 def test_vae_train_step_under_mixed_bfloat16_matches_float32_bias_gradients():
     # batch 32: the decoder's transposed convolutions sum 32 * 14 * 14 = 6,272 and
-    # 32 * 28 * 28 = 25,088 terms per bias; DensityModel.train_step must sum them in float32.
+    # 32 * 28 * 28 = 25,088 terms per bias; LossModel.train_step must sum them in float32.
     exact, mixed = sgd_gradients(
         lambda: VAE(event_shape=(28, 28, 1), latent_dim=2, seed=0),
         digits_28x28(32),
@@ -125,6 +126,7 @@ def test_vae_train_step_under_mixed_bfloat16_matches_float32_bias_gradients():
     assert_conv_transpose_bias_gradients_match(exact, mixed)
 
 
+@pytest.mark.slow
 def test_adversarial_phase_step_under_mixed_bfloat16_matches_float32_bias_gradients():
     # The AAE's first phase (reconstruction, AdversarialModel.phase_step) is the only one that
     # moves the decoder: with the other phases' rates at 0, its change is its gradient.

@@ -10,6 +10,9 @@ automatically.
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -91,6 +94,33 @@ def test_notebook_is_committed_clean(path):
     assert not dirty, f"{path.name}: clear the outputs of cells {dirty} before committing"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_imports_of_tfgen_and_zoo_resolve(path):
+    """Every ``import``/``from ... import`` of tfgen or zoo names an existing module and name (a
+    moved or renamed module fails here in a second, not minutes into the executed notebook)."""
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    checked = 0
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [(node.module, [alias.name for alias in node.names])]
+        else:
+            continue
+        for module, names in modules:
+            if module.split(".")[0] not in ("tfgen", "zoo"):
+                continue
+            imported = importlib.import_module(module)
+            for name in names:
+                assert hasattr(imported, name) or importlib.util.find_spec(f"{module}.{name}"), (
+                    f"{path.name}: {module} has no {name}"
+                )
+            checked += 1
+    assert checked, f"{path.name} imports neither tfgen nor zoo"
+
+
+@pytest.mark.slow
 def test_kernel_is_this_interpreter(kernel_specs, tiny_env):
     """The notebooks' kernel is the interpreter running the tests (same tfgen, same packages)."""
     source = "import os, sys\nprint(sys.executable)\nprint(os.getcwd())"

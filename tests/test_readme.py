@@ -1,4 +1,5 @@
-"""The README stays true: commands match CI, the presets table is complete, the quickstart runs."""
+"""The README stays true: its two commands (setup: train a preset; tests: what CI runs), the
+presets table, and the quickstart, which runs."""
 
 import os
 import re
@@ -19,6 +20,13 @@ def test_ci_runs_the_readme_test_command():
     assert install and "python3 -m pytest -q" in ci
     readme_command = 'python3 -m pip install -e ".[test,viz]" && python3 -m pytest -q'
     assert readme_command in README
+
+
+def test_setup_command_trains_an_existing_preset_with_the_cli():
+    """The first command: install, then ``tfgen train <preset>`` (a preset the zoo has)."""
+    command = re.search(r"^apt-get .* && (tfgen train (\S+) .*)$", README, re.M)
+    assert command, "the README's setup command must end with `tfgen train <preset> ...`"
+    assert command.group(2) in zoo.list_presets(), command.group(1)
 
 
 def test_presets_table_lists_every_preset():

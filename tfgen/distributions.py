@@ -153,20 +153,20 @@ def kl_divergence(
     q: tfd.Distribution,
     p: tfd.Distribution,
     samples: tf.Tensor | None = None,
-    num_samples: int = 1,
+    mc_samples: int = 1,
     seed=None,
 ) -> tf.Tensor:
     """``KL(q || p)``: analytic when TFP has it, else a Monte-Carlo estimate under ``q``.
 
     The Monte-Carlo estimate is ``mean_s [log q(z_s) - log p(z_s)]`` over ``z_s ~ q``; pass the
     ``samples`` the model already drew (reparameterized, shape ``[S, *batch, *event]`` or
-    ``[*batch, *event]``) so the gradient flows through them, or let it draw ``num_samples``.
+    ``[*batch, *event]``) so the gradient flows through them, or let it draw ``mc_samples``.
 
     Args:
         q: the approximate posterior.
         p: the prior.
         samples: optional draws from ``q`` to reuse for the Monte-Carlo estimate.
-        num_samples: draws to take when ``samples`` is None and no closed form exists.
+        mc_samples: Monte-Carlo draws to take when ``samples`` is None and no closed form exists.
         seed: stateless seed for those draws.
 
     Returns:
@@ -182,7 +182,7 @@ def kl_divergence(
     except NotImplementedError:
         pass
     if samples is None:
-        samples = q.sample(num_samples, seed=seed)
+        samples = q.sample(mc_samples, seed=seed)
     log_ratio = q.log_prob(samples) - p.log_prob(samples)
     extra = log_ratio.shape.rank - len(q.batch_shape)
     return tf.reduce_mean(log_ratio, axis=list(range(extra))) if extra > 0 else log_ratio

@@ -112,11 +112,14 @@ class GANBase(AdversarialModel):
 
     def generate(self, z, labels=None, training: bool = False) -> tf.Tensor:
         """``G(z)`` (``labels``: int class ids of conditional models), examples ``[B, *shape]``."""
+        labels = self.check_labels(labels, _batch_size(z))
         inputs = [z, self._one_hot(labels)] if self.conditional else z
         return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def discriminate(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        """Discriminator logits ``[B]`` (``D(x) > 0``: judged real)."""
+        """Discriminator logits ``[B]`` (``D(x) > 0``: judged real); labels are checked."""
+        x = tf.convert_to_tensor(x)
+        labels = self.check_labels(labels, _batch_size(x))
         inputs = [x, self._one_hot(labels)] if self.conditional else x
         return tf.cast(self.discriminator(inputs, training=training), tf.float32)
 
@@ -203,6 +206,12 @@ class GANBase(AdversarialModel):
             label_smoothing=self.label_smoothing,
         )
         return config
+
+
+def _batch_size(t: tf.Tensor) -> int | tf.Tensor:
+    """Static batch size when known (an eager count check), else the dynamic one."""
+    t = tf.convert_to_tensor(t)
+    return int(t.shape[0]) if t.shape[0] is not None else tf.shape(t)[0]
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
