@@ -1,9 +1,14 @@
-"""Installs the tfgen library and the zoo of presets (with the `tfgen` console script)."""
+"""Installs the tfgen library and the zoo of presets (with the `tfgen` console script).
+
+The distribution is called ``tfgen-zoo``: ``tfgen`` and ``zoo`` on the public package index are
+unrelated projects, so install from a checkout (``pip install ".[data]"``) or the repository URL,
+never ``pip install tfgen``. The import names stay ``tfgen`` and ``zoo``.
+"""
 
 from setuptools import find_packages, setup
 
 setup(
-    name="tfgen",
+    name="tfgen-zoo",
     version="0.1.0",
     description="Generative models for TensorFlow/Keras 3 with TensorFlow Probability likelihoods.",
     long_description=open("README.md", encoding="utf-8").read(),

@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+import zoo
 from zoo import cli
 from zoo import train as runner
 
@@ -41,9 +42,43 @@ def epochs_logged(workdir):
         return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
-def test_list_shows_presets(capsys):
+def test_list_shows_presets_in_aligned_columns(capsys):
     assert cli.main(["list"]) == 0
-    assert "vae_tutorial_fashion_mnist" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    names = zoo.list_presets()
+    assert len(lines) == len(names)
+    classes = [zoo.get(n).model_class for n in names]
+    datasets = [zoo.get(n).train.dataset for n in names]
+    start_class = max(map(len, names)) + 2
+    start_dataset = start_class + max(map(len, classes)) + 2
+    for line, name, cls, dataset in zip(lines, names, classes, datasets, strict=True):
+        assert line[:start_class].rstrip() == name
+        assert line[start_class:].startswith(cls + " ")
+        assert line[start_dataset:].startswith(dataset + " ")
+
+
+def test_help_and_list_do_not_import_tensorflow():
+    code = (
+        "import sys, contextlib, io\n"
+        "from zoo import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['list'])\n"
+        "    try:\n"
+        "        cli.main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_every_argument_has_help():
+    parser = cli._parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"tfgen {name} {action.option_strings or action.dest}"
 
 
 def test_errors_are_clear_and_exit_2(tmp_path, capsys):
@@ -90,7 +125,7 @@ def test_read_run_and_merge_metrics(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_evaluate_sample_export(tmp_path):
+def test_train_evaluate_sample_export(tmp_path, capsys):
     work = str(tmp_path / "run")
     out = tfgen(
         "train",
@@ -103,10 +138,9 @@ def test_train_evaluate_sample_export(tmp_path):
         "64",
         "--workdir",
         work,
-        "--verbose",
-        "1",
     )
-    assert "Epoch 2/2" in out.stdout  # Keras' progress output
+    assert "Epoch 2/2" in out.stdout  # Keras' per-epoch lines
+    assert "oneDNN" not in out.stderr and "cuda" not in out.stderr.lower()  # quiet by default
     for name in (
         "model.keras",
         "metrics.json",
@@ -121,27 +155,32 @@ def test_train_evaluate_sample_export(tmp_path):
     assert metrics["dataset"] == "digits" and metrics["binarize"] == "static"
     assert np.isfinite(metrics["test"]["elbo"]) and len(metrics["history"]["val_elbo"]) == 2
     assert epochs_logged(work) == [0, 1]
-    assert not os.path.exists(os.path.join(work, "backup"))  # finished runs leave no backup
+    assert (metrics["epochs"], metrics["steps"], metrics["stopped_by"]) == (2, 46, "epochs")
+    assert os.listdir(os.path.join(work, "backup"))  # kept, so the run can be extended
 
-    result = json.loads(tfgen("evaluate", work, "--importance-samples", "20").stdout)
+    # The other commands in this process (TensorFlow is loaded already): same code path.
+    assert cli.main(["evaluate", work, "--importance-samples", "20"]) == 0
+    result = json.loads(capsys.readouterr().out)
     assert result["iwae_nll_k20"] <= -result["elbo"] + 1.0 and result["num_examples"] == 360
 
     png = str(tmp_path / "grid.png")
-    tfgen("sample", work, "--num-samples", "16", "--out", png)
+    assert cli.main(["sample", work, "--num-samples", "16", "--out", png]) == 0
     assert Image.open(png).size[0] > 8 * 4
+    assert cli.main(["sample", work, "--labels", "3", "--out", png]) == 2
+    assert "conditional" in capsys.readouterr().err
 
     exported = str(tmp_path / "exported")
-    tfgen("export", work, exported)
+    assert cli.main(["export", work, exported]) == 0
     loaded = tf.saved_model.load(exported)
     images = loaded.sample(num_samples=tf.constant(3), seed=tf.constant(0))["images"]
     assert images.shape == (3, 8, 8, 1)
 
-    again = tfgen("train", "vae_fast_fashion_mnist", "--workdir", work, check=False)
-    assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run
+    assert cli.main(["train", "vae_fast_fashion_mnist", "--workdir", work]) == 2
+    assert "--resume" in capsys.readouterr().err  # never overwrites a run
 
 
 @pytest.mark.slow
-def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
+def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path, capsys):
     work = str(tmp_path / "run")
     args = [
         "train",
@@ -149,13 +188,11 @@ def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
         "--dataset",
         "digits",
         "--epochs",
-        "3",
+        "2",
         "--batch-size",
         "4",
         "--workdir",
         work,
-        "--verbose",
-        "0",
     ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "zoo.cli", *args],
@@ -163,7 +200,7 @@ def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    metadata = os.path.join(work, "backup", "training_metadata.json")
+    metadata = os.path.join(work, "backup", "epoch_0001.json")
     deadline = time.time() + 300
     while not os.path.exists(metadata) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -171,24 +208,18 @@ def test_resume_after_kill_mid_epoch_continues_from_last_epoch(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert os.path.exists(metadata), "the first epoch never finished"
-    assert json.load(open(metadata))["epoch"] == 1
+    assert json.load(open(metadata))["epoch"] == 1 and not os.path.exists(
+        os.path.join(work, "backup", "epoch_0002.json")
+    )
     assert epochs_logged(work) == [0]
 
-    changed = tfgen(
-        "train",
-        "vae_tutorial_mnist",
-        "--workdir",
-        work,
-        "--resume",
-        "--batch-size",
-        "8",
-        check=False,
-    )
-    assert changed.returncode == 2 and "batch_size cannot change" in changed.stderr
-    tfgen("train", "vae_tutorial_mnist", "--workdir", work, "--resume", "--verbose", "0")
-    assert epochs_logged(work) == [0, 1, 2]  # epoch 0 is not trained again
+    changed = ["train", "vae_tutorial_mnist", "--workdir", work, "--resume", "--batch-size", "8"]
+    assert cli.main(changed) == 2
+    assert "batch_size cannot change" in capsys.readouterr().err
+    tfgen("train", "vae_tutorial_mnist", "--workdir", work, "--resume")
+    assert epochs_logged(work) == [0, 1]  # epoch 0 is not trained again
     importlib.import_module("tfgen")  # registers tfgen's classes, as users do before load_model
     model = keras.models.load_model(os.path.join(work, "model.keras"))
-    assert int(model.optimizer.iterations) == 3 * 360  # optimizer state carried over exactly
+    assert int(model.optimizer.iterations) == 2 * 360  # optimizer state carried over exactly
     run = json.load(open(os.path.join(work, "run.json")))
     assert run["train"]["dataset"] == "digits" and run["train"]["batch_size"] == 4

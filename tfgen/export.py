@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfgen import checks
+from tfgen.models.autoencoder_base import AutoencoderBase
 from tfgen.models.base import DensityModel, GenerativeModel
 from tfgen.models.gan import GANBase
 from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
@@ -20,6 +21,20 @@ from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
 DEFAULT_IMPORTANCE_SAMPLES = 100
 #: Seed of the exported ``log_prob`` of latent-variable models (a fixed seed: deterministic).
 LOG_PROB_SEED = 0
+
+
+def can_sample(model: GenerativeModel) -> bool:
+    """Whether ``model`` draws samples: its class overrides ``GenerativeModel.sample`` (an
+    autoencoder does not: it compresses, it does not generate).
+
+    Example:
+        >>> import tfgen
+        >>> can_sample(tfgen.models.VAE(event_shape=(8, 8, 1)))
+        True
+        >>> can_sample(tfgen.models.Autoencoder(event_shape=(8, 8, 1), latent_dim=2))
+        False
+    """
+    return type(model).sample is not GenerativeModel.sample
 
 
 def endpoint_names(model: GenerativeModel) -> tuple[str, ...]:
@@ -32,13 +47,15 @@ def endpoint_names(model: GenerativeModel) -> tuple[str, ...]:
         ('sample', 'predict', 'log_prob', 'reconstruct', 'encode')
         >>> endpoint_names(tfgen.models.GAN(event_shape=(2,)))
         ('sample', 'discriminate')
+        >>> endpoint_names(tfgen.models.Autoencoder(event_shape=(8, 8, 1), latent_dim=2))
+        ('predict', 'reconstruct', 'encode')
     """
-    names = ["sample"]
+    names = ["sample"] if can_sample(model) else []
     if not isinstance(model, GANBase):
         names.append("predict")
     if isinstance(model, DensityModel):
         names.append("log_prob")
-    if isinstance(model, LatentSpaceMixin):
+    if isinstance(model, (LatentSpaceMixin, AutoencoderBase)):
         names += ["reconstruct", "encode"]
     if isinstance(model, GANBase):
         names.append("discriminate")
@@ -57,15 +74,17 @@ def export_saved_model(
     a dict with one named entry; :func:`endpoint_names` lists a model's):
 
     * ``sample(num_samples, seed) -> {"images"}``: int32 scalars -> float32
-      ``[num_samples, *event_shape]``, equal to ``model.sample(num_samples, seed=seed)``.
+      ``[num_samples, *event_shape]``, equal to ``model.sample(num_samples, seed=seed)`` (models
+      that sample: :func:`can_sample`).
     * ``predict(x) -> {"params"}``: ``model.predict(x)``, the per-pixel likelihood parameters
       (every model but GANs, which have no likelihood).
     * ``log_prob(x) -> {"log_prob"}`` (density models): float32 ``[batch]`` nats. Latent models
       export the importance-weighted estimate ``model.log_prob(x,
       importance_samples=importance_samples, seed=LOG_PROB_SEED)``, deterministic; the others
       their exact ``log_prob``.
-    * ``reconstruct(x) -> {"images"}`` and ``encode(x) -> {"codes"}`` (latent models): the
-      reconstruction means and the posterior mean codes ``[batch, latent_dim]``.
+    * ``reconstruct(x) -> {"images"}`` and ``encode(x) -> {"codes"}`` (latent models and
+      autoencoders): the reconstruction means and the posterior mean codes (an autoencoder's
+      codes) ``[batch, latent_dim]``.
     * ``discriminate(x) -> {"logits"}`` (GANs): the discriminator's logits ``[batch]``.
 
     Conditional models take an extra int32 ``labels`` ``[None]`` input in every endpoint.
@@ -111,7 +130,8 @@ def export_saved_model(
         return model.log_prob(x, labels)
 
     def encode(x, labels):
-        return model.encode(x, labels).mean()
+        codes = model.encode(x, labels)
+        return codes if tf.is_tensor(codes) else codes.mean()  # a posterior: its mean
 
     methods = {  # endpoint -> (output name, function of (x or counts..., labels))
         "predict": ("params", lambda x, labels: model.predict_step((x, labels))),

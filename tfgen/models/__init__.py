@@ -8,8 +8,11 @@ objectives: autoencoders), :class:`DensityModel` (``log_prob``), :class:`Adversa
 
 from tfgen.models.aae import AAE, AdversarialAutoencoder
 from tfgen.models.adversarial import AdversarialModel, AdversarialPhase
+from tfgen.models.autoencoder import Autoencoder, greedy_layerwise
+from tfgen.models.autoencoder_base import AutoencoderBase
 from tfgen.models.autoregressive import AutoregressiveMixin
 from tfgen.models.base import DensityModel, GenerativeModel, LossModel
+from tfgen.models.conv_autoencoder import ConvAutoencoder
 from tfgen.models.cvae import CVAE, ConditionalVAE
 from tfgen.models.dcgan import DCGAN
 from tfgen.models.gan import GAN, GANBase
@@ -19,6 +22,8 @@ from tfgen.models.latent import LatentSpaceMixin, LatentVariableMixin
 from tfgen.models.nade import NADE
 from tfgen.models.nade_base import NADEBase
 from tfgen.models.pixelcnn import PixelCNN, PixelCNNBase
+from tfgen.models.pixelrnn import PixelRNN
+from tfgen.models.recurrent_autoencoder import RecurrentAutoencoder
 from tfgen.models.rnade import RNADE
 from tfgen.models.vae import VAE
 
@@ -27,9 +32,12 @@ __all__ = [
     "AdversarialAutoencoder",
     "AdversarialModel",
     "AdversarialPhase",
+    "Autoencoder",
+    "AutoencoderBase",
     "AutoregressiveMixin",
     "CVAE",
     "ConditionalVAE",
+    "ConvAutoencoder",
     "DCGAN",
     "DensityModel",
     "GAN",
@@ -44,6 +52,9 @@ __all__ = [
     "NADEBase",
     "PixelCNN",
     "PixelCNNBase",
+    "PixelRNN",
     "RNADE",
+    "RecurrentAutoencoder",
     "VAE",
+    "greedy_layerwise",
 ]

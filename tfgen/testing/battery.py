@@ -35,7 +35,8 @@ The checks (each asserts behaviour that could fail; one that does not apply to t
 * weights exist at construction; ``model(x)`` (GANs: ``discriminate``) is finite.
 * *slow*: one ``fit`` changes most weights and reports finite ``expected_metrics``; ``evaluate``.
 * ``predict(x) == model(x)``, shape ``[B, H, W, C * params]``; GANs raise ``ValueError``.
-* ``sample``: shape, support, seed determinism, fresh draws for ``seed=None``, bad arguments,
+* ``sample`` (models that sample, :func:`tfgen.export.can_sample`): shape, support, seed
+  determinism, fresh draws for ``seed=None``, bad arguments,
   every argument after ``num_samples`` keyword-only (``sample_prior`` too); conditional models
   draw labels for ``labels=None`` and honour given labels; unconditional ones reject labels.
 * ``log_prob`` (density models): shape, finite, eager == ``tf.function``, ``bits_per_dim``.
@@ -55,6 +56,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgen.export import can_sample
 from tfgen.models.base import DensityModel
 from tfgen.models.gan import GANBase
 from tfgen.models.latent import LatentSpaceMixin
@@ -222,8 +224,15 @@ class GenerativeModelBattery(CausalityChecks, PersistenceChecks):
             assert np.all(np.isfinite(out))
 
     # ----------------------------------------------------------------- sampling
-    def test_sample_shape_support_and_seed_determinism(self):
+    def sampling_model(self):
+        """A fresh model, or ``pytest.skip`` when it does not sample (an autoencoder)."""
         model = self.make_model()
+        if not can_sample(model):
+            pytest.skip(f"{type(model).__name__} does not sample (no sample method)")
+        return model
+
+    def test_sample_shape_support_and_seed_determinism(self):
+        model = self.sampling_model()
         labels = self.sample_labels(model, 6)
         a = model.sample(6, seed=7, labels=labels)
         assert tuple(a.shape) == (6, *model.event_shape)
@@ -234,7 +243,7 @@ class GenerativeModelBattery(CausalityChecks, PersistenceChecks):
         assert not np.array_equal(*unseeded), "seed=None must draw fresh samples"
 
     def test_sample_rejects_bad_arguments(self):
-        model = self.make_model()
+        model = self.sampling_model()
         for bad in (0, -3, 2.5):
             with pytest.raises(ValueError, match="^num_samples"):
                 model.sample(bad, labels=self.sample_labels(model, 1))
@@ -250,7 +259,7 @@ class GenerativeModelBattery(CausalityChecks, PersistenceChecks):
                 model.sample(2, labels=[0, 1])
 
     def test_sampling_arguments_after_num_samples_are_keyword_only(self):
-        model = self.make_model()
+        model = self.sampling_model()
         methods = [m for m in ("sample", "sample_prior") if hasattr(model, m)]
         for method in methods:
             params = list(inspect.signature(getattr(model, method)).parameters.values())
@@ -261,7 +270,7 @@ class GenerativeModelBattery(CausalityChecks, PersistenceChecks):
                 getattr(model, method)(2, 0)
 
     def test_conditional_sample_draws_labels_when_none(self):
-        model = self.make_model()
+        model = self.sampling_model()
         if not model.conditional:
             pytest.skip("unconditional model (labels are rejected: test_sample_rejects_...)")
         a = model.sample(64, seed=5)
@@ -273,7 +282,7 @@ class GenerativeModelBattery(CausalityChecks, PersistenceChecks):
         np.testing.assert_array_equal(a, model.sample(64, seed=5, labels=drawn))
 
     def test_sample_honours_labels(self):
-        model = self.make_model()
+        model = self.sampling_model()
         if not model.conditional:
             pytest.skip("unconditional model: no labels to honour")
         a = model.sample(4, seed=1, labels=[0, 0, 0, 0], **self.sample_mean_kwargs())

@@ -9,10 +9,12 @@ its presets in its own module here (``vae.py``, ...), imported below.
 
 from zoo.presets import (
     aae,  # noqa: F401  (registers its presets)
+    autoencoder,  # noqa: F401  (registers its presets)
     cvae,  # noqa: F401  (registers its presets)
     dcgan,  # noqa: F401  (registers its presets)
     nade,  # noqa: F401  (registers its presets)
     pixelcnn,  # noqa: F401  (registers its presets)
+    pixelrnn,  # noqa: F401  (registers its presets)
     vae,  # noqa: F401  (registers its presets)
 )
 from zoo.presets.core import (

@@ -1,0 +1,210 @@
+"""Evaluate, sample and export a work directory's model; each family reports its own figures.
+
+=====================================  ==================================================
+family                                 figures of ``evaluate`` (besides Keras' test metrics)
+=====================================  ==================================================
+exact density (NADE, PixelCNN, ...)    ``nll`` (exact, nats per image) and ``bits_per_dim``
+latent with a likelihood (VAE, CVAE)   ``iwae_nll_k<K>`` with ``importance_samples=K``
+GANs (DCGAN, GAN)                      ``fcd`` (Frechet classifier distance), ``classifier_score``
+adversarial autoencoder                ``prior_mmd`` and ``prior_in_hdr95`` (codes vs prior)
+=====================================  ==================================================
+
+An option that does not apply to the model is refused before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from tfgen import callbacks as tfgen_callbacks
+from zoo import presets
+from zoo.workdir import (
+    can_sample,
+    load_run_model,
+    merge_metrics,
+    read_run,
+    recipe_from_json,
+    split_dataset,
+)
+
+_CHUNK = 500
+
+
+def model_class(workdir: str) -> type:
+    """The ``tfgen.models`` class of a work directory's preset (nothing loaded)."""
+    from tfgen import models
+
+    return getattr(models, presets.get(read_run(workdir)["preset"]).model_class)
+
+
+def _test_arrays(recipe, max_examples):
+    xs, ys = [], []
+    for batch in split_dataset(recipe, "test"):
+        x, y = batch if recipe.labels else (batch, None)
+        xs.append(np.asarray(x))
+        ys.append(None if y is None else np.asarray(y))
+    x = np.concatenate(xs)[:max_examples]
+    return x, (None if ys[0] is None else np.concatenate(ys)[:max_examples])
+
+
+def _samples(model, num_samples: int, seed: int) -> np.ndarray:
+    """``num_samples`` samples in chunks (labels drawn uniformly for conditional models)."""
+    chunks = [
+        np.asarray(model.sample(min(_CHUNK, num_samples - i), seed=seed + i))
+        for i in range(0, num_samples, _CHUNK)
+    ]
+    return np.concatenate(chunks)
+
+
+def _gan_figures(model, recipe, x: np.ndarray, seed: int) -> dict:
+    from tfgen import metrics
+    from tfgen.classifier import cache_dir, get_classifier
+
+    print(
+        f"tfgen evaluate: classifier of {recipe.dataset} from {cache_dir()} "
+        "(trained once on first use)",
+        file=sys.stderr,
+    )
+    classifier = get_classifier(recipe.dataset)
+    samples = _samples(model, len(x), seed)
+    return {
+        "fcd": metrics.frechet_classifier_distance(x, samples, classifier, recipe.scale),
+        "classifier_score": metrics.classifier_score(samples, classifier, recipe.scale),
+        "classifier_test_accuracy": float(classifier.info.get("test_accuracy", float("nan"))),
+    }
+
+
+def _prior_figures(model, x: np.ndarray, seed: int, size: int = 2000) -> dict:
+    from tfgen.models.aae import mmd
+
+    codes = np.concatenate(
+        [np.asarray(model.encode(x[i : i + _CHUNK]).mean()) for i in range(0, len(x), _CHUNK)]
+    )[:size]
+    prior = model.prior_distribution
+    draws = np.asarray(prior.sample(len(codes), seed=(seed, 1)))
+    reference = np.asarray(prior.log_prob(prior.sample(20000, seed=(seed, 2))))
+    in_hdr = np.mean(np.asarray(prior.log_prob(codes)) > np.quantile(reference, 0.05))
+    return {"prior_mmd": float(mmd(codes, draws)), "prior_in_hdr95": float(in_hdr)}
+
+
+def evaluate(
+    workdir: str, importance_samples: int = 0, max_examples: int | None = None, seed: int = 0
+) -> dict:
+    """Test figures of a work directory's model, merged into ``metrics.json`` under ``"evaluate"``.
+
+    Args:
+        workdir: a work directory with a ``model.keras``.
+        importance_samples: K > 0 adds the IWAE NLL ``iwae_nll_k<K>`` of a latent model with a
+            likelihood: ``-log_prob(x, labels, importance_samples=K)`` averaged over the images.
+        max_examples: use the first ``max_examples`` test images only.
+        seed: seed of the samples and importance draws.
+
+    Returns:
+        Keras' test metrics plus the family's figures (module docstring) and ``num_examples``.
+
+    Raises:
+        ValueError: ``importance_samples`` for a model that is not a latent-variable density.
+        WorkdirError: no run, no model yet, or a model file that cannot be loaded.
+    """
+    from tfgen.models import (
+        AdversarialModel,
+        DensityModel,
+        GANBase,
+        LatentSpaceMixin,
+        LatentVariableMixin,
+    )
+
+    cls = model_class(workdir)
+    if importance_samples and not issubclass(cls, LatentVariableMixin):
+        raise ValueError(
+            f"--importance-samples applies to latent models with a likelihood (VAE, CVAE), not "
+            f"{cls.__name__}" + (" (its NLL is exact)" if issubclass(cls, DensityModel) else "")
+        )
+    recipe = recipe_from_json(read_run(workdir)["train"])
+    model = load_run_model(workdir)
+    x, labels = _test_arrays(recipe, max_examples)
+    result = model.evaluate(
+        *((x, labels) if recipe.labels else (x,)),
+        batch_size=recipe.eval_batch_size,
+        verbose=0,
+        return_dict=True,
+    )
+    result = {"model": cls.__name__, **{k: float(v) for k, v in result.items()}}
+    if issubclass(cls, DensityModel) and not issubclass(cls, LatentVariableMixin):
+        result["nll"] = result["loss"]  # the loss of an exact density model is -log p(x)
+    if importance_samples:
+        import tensorflow as tf
+
+        log_prob = tf.function(
+            lambda x, y, s: model.log_prob(x, y, importance_samples=importance_samples, seed=s)
+        )
+        log_p = [
+            log_prob(
+                x[i : i + recipe.eval_batch_size],
+                None if labels is None else labels[i : i + recipe.eval_batch_size],
+                tf.constant(seed + i),
+            ).numpy()
+            for i in range(0, len(x), recipe.eval_batch_size)
+        ]
+        result[f"iwae_nll_k{importance_samples}"] = float(-np.concatenate(log_p).mean())
+    if issubclass(cls, GANBase):
+        result.update(_gan_figures(model, recipe, x, seed))
+    elif issubclass(cls, AdversarialModel) and issubclass(cls, LatentSpaceMixin):
+        result.update(_prior_figures(model, x, seed))
+    result["num_examples"] = len(x)
+    merge_metrics(workdir, "evaluate", result)
+    return result
+
+
+def sample(
+    workdir: str, num_samples: int, out: str, seed: int = 0, labels: list[int] | None = None
+) -> str:
+    """Writes a PNG grid of ``num_samples`` samples, drawn with the preset's ``sample_kwargs``.
+
+    Args:
+        workdir: a work directory with a ``model.keras``.
+        num_samples: how many images (any positive count; drawn in chunks).
+        out: PNG path.
+        seed: sampling seed.
+        labels: class ids of a conditional model, repeated to ``num_samples`` (default: the
+            classes in turn).
+
+    Raises:
+        ValueError: ``num_samples`` < 1, or ``labels`` for an unconditional model or out of range.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
+    run = read_run(workdir)
+    recipe = recipe_from_json(run["train"])
+    if not can_sample(model_class(workdir)):
+        raise ValueError(f"{run['preset']!r} is an autoencoder: it does not sample")
+    if labels is not None and not recipe.labels:
+        raise ValueError(f"labels apply to conditional models; {run['preset']!r} is not one")
+    model = load_run_model(workdir)
+    kwargs = dict(presets.get(run["preset"]).sample_kwargs)
+    if getattr(model, "conditional", False):
+        cycle = labels or list(range(model.num_classes))
+        bad = [v for v in cycle if not 0 <= v < model.num_classes]
+        if bad:
+            raise ValueError(f"labels must be in [0, {model.num_classes}); got {bad}")
+        kwargs["labels"] = np.resize(np.asarray(cycle, np.int32), num_samples)
+    images = []
+    for i in range(0, num_samples, _CHUNK):
+        part = dict(kwargs)
+        if "labels" in part:
+            part["labels"] = part["labels"][i : i + _CHUNK]
+        n = min(_CHUNK, num_samples - i)
+        images.append(tfgen_callbacks.sample_images(model, n, seed + i, **part))
+    return tfgen_callbacks.save_image_grid(np.concatenate(images), out, value_range=recipe.scale)
+
+
+def export(workdir: str, out_dir: str) -> str:
+    """Exports a work directory's model as a SavedModel (``tfgen.export.export_saved_model``)."""
+    from tfgen.export import export_saved_model
+
+    if os.path.exists(out_dir) and os.listdir(out_dir):
+        raise ValueError(f"outdir {out_dir!r} exists and is not empty; choose a new one")
+    return export_saved_model(load_run_model(workdir), out_dir)
