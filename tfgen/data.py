@@ -109,7 +109,7 @@ def _missing(name: str) -> DatasetNotFoundError:
     if apt:
         hints.insert(0, f"`apt-get install {apt}` (files in {DEBIAN_DIRS[name]})")
     hints.append(
-        "or `pip install \".[data]\"` in a checkout of this project (distribution tfgen-zoo) "
+        'or `pip install ".[data]"` in a checkout of this project (distribution tfgen-zoo) '
         "with network access so tensorflow-datasets can fetch it"
     )
     return DatasetNotFoundError(f"dataset {name!r} not found offline; " + ", ".join(hints))
