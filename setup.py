@@ -15,6 +15,8 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["tfgen", "tfgen.*", "zoo", "zoo.*"]),
+    # the result records and the trained weights they were measured with (python -m zoo.reproduce)
+    package_data={"zoo": ["results/*.json", "weights/*.weights.h5"]},
     install_requires=[
         "tensorflow==2.21.*",
         "keras>=3.10,<4",
@@ -22,6 +24,7 @@ setup(
         "tf-keras==2.21.*",
         "numpy",
         "pillow",
+        "matplotlib",  # every run's curves.png
     ],
     extras_require={
         "test": [
@@ -36,6 +39,7 @@ setup(
             "matplotlib",
         ],
         "viz": ["matplotlib", "tensorboard"],
+        "gpu": ["tensorflow[and-cuda]==2.21.*"],
         "data": ["tensorflow-datasets", "importlib_resources"],
     },
     entry_points={"console_scripts": ["tfgen=zoo.cli:main"]},

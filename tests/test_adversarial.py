@@ -1,15 +1,13 @@
 """AdversarialModel: phase order, compile defaults/state, trackers, replica scaling, resume."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
+from tfgen.testing.isolated import run_isolated
 
 # A deterministic two-player logistic toy: D(x) = w x + c, the "generator" is a learned point b.
 # Shared verbatim with the MirroredStrategy subprocess below.
@@ -199,15 +197,7 @@ MIRRORED = TOY + textwrap.dedent("""
 @pytest.mark.slow
 def test_mirrored_strategy_step_matches_single_device():
     """Each phase divides its per-replica loss by the replica count (gradients are summed)."""
-    out = subprocess.run(
-        [sys.executable, "-c", MIRRORED],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_isolated(MIRRORED)
     np.testing.assert_allclose(result["single"][0], result["expected"], rtol=1e-5)
     np.testing.assert_allclose(result["mirrored"][0], result["expected"], rtol=1e-5)
     np.testing.assert_allclose(result["mirrored"][1:], result["single"][1:], rtol=1e-5)

@@ -233,12 +233,15 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="^x must"):
         model.log_prob(np.zeros([2, 5, 4, 1], np.float32))
     with pytest.raises(ValueError, match="^x must"):
-        model.log_prob(np.full([2, 4, 4, 1], 0.5, np.float32))  # not binary
+        model.log_prob(np.full([2, 4, 4, 1], np.nan, np.float32))  # not finite
+    categorical_levels = np.full([2, 4, 4, 1], 0.5, np.float32)  # between levels 127 and 128
     with pytest.raises(ValueError, match="labels must be None"):
         model.log_prob(np.zeros([2, 4, 4, 1], np.float32), labels=[0, 1])
     categorical = PixelRNN((4, 4, 1), num_layers=1, hidden_units=4, likelihood="categorical")
     with pytest.raises(ValueError, match="^x must"):
         categorical.log_prob(np.full([2, 4, 4, 1], 1.5, np.float32))
+    with pytest.raises(ValueError, match="^x must be levels"):
+        categorical.log_prob(categorical_levels)
     with pytest.raises(ValueError, match="^method"):
         model.sample(2, method="fast")
     assert model.sequential_steps == 4 and categorical.sequential_steps == 7  # N and 2N - 1

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import zoo
-from tfgen import callbacks
+from tfgen import callbacks, checkpoints
 from zoo import train as runner
 from zoo import workdir as wd
 
@@ -76,7 +76,7 @@ def test_each_epoch_has_its_own_order_and_binarization():
 
 def test_checkpoint_keeps_streams_and_falls_back_to_the_previous_one(tmp_path):
     model = zoo.build(zoo.get("dcgan_small_fashion_mnist"), event_shape=(8, 8, 1))
-    generators = callbacks._seed_generators(model)
+    generators = checkpoints.seed_generators(model)
     assert len(generators) >= 2  # the model's own stream and dropout's
     ckpt = callbacks.EpochCheckpoint(
         str(tmp_path / "b"), keep=2, model_path=str(tmp_path / "m.keras")
@@ -94,14 +94,14 @@ def test_checkpoint_keeps_streams_and_falls_back_to_the_previous_one(tmp_path):
     assert (tmp_path / "m.keras").read_bytes() == (tmp_path / "b" / "epoch_0003.keras").read_bytes()
     loaded, state = callbacks.load_checkpoint(str(tmp_path / "b"))
     assert state["epoch"] == 3 and [r["epoch"] for r in state["history"]] == [0, 1, 2]
-    assert [np.asarray(g.state).tolist() for g in callbacks._seed_generators(loaded)] == states[2]
+    assert [np.asarray(g.state).tolist() for g in checkpoints.seed_generators(loaded)] == states[2]
 
     newest = tmp_path / "b" / "epoch_0003.keras"
     os.truncate(newest, os.path.getsize(newest) // 2)  # damaged
     skipped = []
     loaded, state = callbacks.load_checkpoint(str(tmp_path / "b"), skipped.append)
     assert state["epoch"] == 2 and len(skipped) == 1 and "epoch_0003.keras" in skipped[0]
-    assert [np.asarray(g.state).tolist() for g in callbacks._seed_generators(loaded)] == states[1]
+    assert [np.asarray(g.state).tolist() for g in checkpoints.seed_generators(loaded)] == states[1]
 
     ckpt.on_epoch_end(3, {"d_loss": float("nan"), "g_loss": 2.0})  # never saves NaN weights
     assert ckpt.refused == 3 and model.stop_training

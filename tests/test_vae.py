@@ -1,9 +1,6 @@
 """VAE: the shared battery for each likelihood/prior, plus closed-form and training checks."""
 
 import math
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -16,6 +13,7 @@ import tfgen
 from tfgen.mixed_precision import dtype_policy
 from tfgen.models import VAE
 from tfgen.testing import GenerativeModelBattery
+from tfgen.testing.isolated import run_isolated
 
 tfd = tfp.distributions
 ELBO_METRICS = ("loss", "elbo", "kl", "reconstruction", "bits_per_dim")
@@ -280,17 +278,7 @@ MIRRORED = textwrap.dedent("""
 @pytest.mark.slow
 def test_mirrored_strategy_step_matches_single_device():
     """Gradients are summed over replicas: the per-replica loss must be divided by their number."""
-    out = subprocess.run(
-        [sys.executable, "-c", MIRRORED],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    import json
-
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_isolated(MIRRORED)
     assert result["single"] < 1e-5 and result["mirrored"] < 1e-5, result
     assert abs(result["l1"] - result["l2"]) < 1e-3, result
 

@@ -11,6 +11,7 @@ Example:
 __version__ = "0.1.0"
 
 from tfgen import (  # noqa: E402
+    anomaly,
     callbacks,
     data,
     distributions,
@@ -18,9 +19,11 @@ from tfgen import (  # noqa: E402
     metrics,
     mixed_precision,
     models,
+    ood_data,
 )
 
 __all__ = [
+    "anomaly",
     "callbacks",
     "data",
     "distributions",
@@ -28,5 +31,6 @@ __all__ = [
     "metrics",
     "mixed_precision",
     "models",
+    "ood_data",
     "__version__",
 ]

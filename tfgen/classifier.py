@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen import checks, data
+from tfgen.mixed_precision import float32_bias_gradients
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
@@ -82,6 +83,12 @@ class ImageClassifier(keras.Model):
     def call(self, x, training: bool = False) -> tf.Tensor:
         """Class logits ``[B, num_classes]`` of images ``x`` in [0, 1]."""
         return self.head(self.drop(self.feature_net(x, training=training), training=training))
+
+    def train_step(self, data):
+        """Keras' train step with bfloat16 bias gradients summed in float32 (on CPU, TensorFlow's
+        kernel sums them in bfloat16: see :mod:`tfgen.mixed_precision`)."""
+        with float32_bias_gradients():  # the gradient functions are looked up while tracing
+            return super().train_step(data)
 
     def features(self, x) -> tf.Tensor:
         """Penultimate-layer features ``[B, feature_dim]`` of images in [0, 1]."""

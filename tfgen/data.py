@@ -10,6 +10,14 @@ Sources, in order of preference:
 * ``digits``: scikit-learn's bundled 8x8 handwritten digits (1,797 real images, no download),
   scaled to 0..255; the first 1,437 are ``train``, the last 360 ``test``.
 * ``synthetic``: 8x8 bars and boxes in 4 classes, generated from a fixed seed (unit tests only).
+* ``"tfds:NAME"``: any tensorflow-datasets name, when tfds and a network are there (refused with
+  one line otherwise).
+* a folder path: its images (class sub-folders give labels), 10% held out as ``test`` (seed 0);
+  read once per process.
+
+Your own images: :func:`from_directory` (a folder, class sub-folders give labels, a held-out split
+by fraction and seed) and :func:`from_arrays` (numpy arrays), from :mod:`tfgen.user_data`, take the
+same options and protocols (the pipeline is :func:`tfgen.pipeline.image_batches`).
 
 Binarization protocols (name the one you use next to any number you report):
 
@@ -28,11 +36,16 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from tfgen import checks
+from tfgen import checks, pipeline
+from tfgen.user_data import directory_arrays as directory_arrays  # re-exported
+from tfgen.user_data import from_arrays as from_arrays  # re-exported
+from tfgen.user_data import from_directory as from_directory  # re-exported
+from tfgen.user_data import tfds_arrays
 
 DATASETS = ("fashion_mnist", "mnist", "digits", "synthetic")
 SPLITS = ("train", "test")
-BINARIZE = (None, "static", "dynamic")
+BINARIZE = pipeline.BINARIZE
+TFDS_PREFIX = "tfds:"  # load("tfds:cifar10"): any tensorflow-datasets name (tfds and network)
 DEBIAN_DIRS = {
     "fashion_mnist": "/usr/share/datasets/fashion-mnist",
     "mnist": "/usr/share/datasets/mnist",
@@ -56,12 +69,21 @@ def event_shape(name: str) -> tuple[int, int, int]:
         >>> event_shape("digits")
         (8, 8, 1)
     """
+    if name.startswith(TFDS_PREFIX) or os.path.isdir(name):
+        return tuple(load_arrays(name)[0].shape[1:])
     checks.one_of("name", name, DATASETS)
     return (28, 28, 1) if name in ("fashion_mnist", "mnist") else (8, 8, 1)
 
 
 def num_classes(name: str) -> int:
-    """Number of label classes of a dataset (10, or 4 for ``synthetic``)."""
+    """Number of label classes of a dataset (10, 4 for ``synthetic``; a folder's class folders).
+
+    Example:
+        >>> num_classes("digits")
+        10
+    """
+    if name.startswith(TFDS_PREFIX) or os.path.isdir(name):
+        return int(load_arrays(name)[1].max()) + 1
     checks.one_of("name", name, DATASETS)
     return 4 if name == "synthetic" else 10
 
@@ -158,7 +180,9 @@ def load_arrays(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray
     """A dataset split as numpy arrays.
 
     Args:
-        name: one of ``DATASETS``.
+        name: one of ``DATASETS``, ``"tfds:NAME"`` (a tensorflow-datasets name) or the path of
+            a folder of images (:func:`directory_arrays`: class sub-folders give labels, 10% of
+            the images, chosen with seed 0, are ``"test"``).
         split: ``"train"`` or ``"test"``.
 
     Returns:
@@ -173,18 +197,28 @@ def load_arrays(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray
         >>> x.shape, x.dtype, y[:3].tolist()
         ((360, 8, 8, 1), dtype('uint8'), [2, 3, 4])
     """
-    checks.one_of("name", name, DATASETS)
     checks.one_of("split", split, SPLITS)
-    x, y = _load_arrays_cached(name, split)
+    if name.startswith(TFDS_PREFIX):
+        x, y = _tfds_cached(name[len(TFDS_PREFIX) :], split)
+    elif os.path.isdir(name):
+        x, y = _directory_cached(os.path.abspath(name), split)
+    else:
+        checks.one_of("name", name, DATASETS)
+        x, y = _load_arrays_cached(name, split)
     x.flags.writeable = False
     return x, y
 
 
-def _fixed_binarization(name: str, split: str, seed: int) -> np.ndarray:
-    """The split binarized once, ``Bernoulli(pixel)`` from ``seed``: uint8 in {0, 255}."""
-    x, _ = load_arrays(name, split)
-    u = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
-    return np.where(u < x / np.float32(255.0), 255, 0).astype(np.uint8)
+@functools.lru_cache(maxsize=4)
+def _directory_cached(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """A folder's split (10% held out as ``"test"``, seed 0); no class folders: all class 0."""
+    x, y, _ = directory_arrays(path, split=split)
+    return x, np.zeros(len(x), np.int32) if y is None else y
+
+
+@functools.lru_cache(maxsize=4)
+def _tfds_cached(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    return tfds_arrays(name, split)
 
 
 def load(
@@ -206,7 +240,9 @@ def load(
     binarization and scaling run once per batch.
 
     Args:
-        name: one of ``DATASETS``.
+        name: one of ``DATASETS``, ``"tfds:NAME"`` (a tensorflow-datasets name) or the path of
+            a folder of images (:func:`directory_arrays`: class sub-folders give labels, 10% of
+            the images, chosen with seed 0, are ``"test"``).
         split: ``"train"`` or ``"test"``.
         batch_size: images per batch; None yields single images ``[H, W, C]``.
         binarize: None, ``"static"`` (threshold 0.5) or ``"dynamic"`` (Bernoulli resampling per
@@ -233,43 +269,16 @@ def load(
         >>> x.shape, x.dtype.name, y.dtype.name
         (TensorShape([32, 8, 8, 1]), 'float32', 'int32')
     """
-    checks.one_of("binarize", binarize, BINARIZE)
-    checks.optional_positive_int("batch_size", batch_size)
-    if len(tuple(scale)) != 2 or float(scale[0]) >= float(scale[1]):
-        raise ValueError(f"scale must be (low, high) with low < high; got {scale!r}")
-    x_np, y_np = load_arrays(name, split)
-    resample = binarize == "dynamic" and split == "train"
-    if binarize == "dynamic" and not resample:
-        x_np = _fixed_binarization(name, split, seed)
-    n = len(x_np)
-    shuffle = split == "train" if shuffle is None else bool(shuffle)
-    x_all, y_all = tf.constant(x_np), tf.constant(y_np)
-
-    indices = tf.data.Dataset.range(n)
-    if shuffle:
-        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    if batch_size is not None:
-        indices = indices.batch(batch_size, drop_remainder=drop_remainder)
-    low, high = (float(v) for v in scale)
-
-    def gather(idx, element_seed):
-        x = tf.cast(tf.gather(x_all, idx), tf.float32) / 255.0
-        if binarize == "static":
-            x = tf.cast(x > 0.5, tf.float32)
-        elif resample:
-            u = tf.random.stateless_uniform(tf.shape(x), seed=tf.cast(element_seed, tf.int32))
-            x = tf.cast(u < x, tf.float32)
-        if (low, high) != (0.0, 1.0):
-            x = low + (high - low) * x
-        return (x, tf.gather(y_all, idx)) if labels else x
-
-    # One stateless seed per batch, fresh every epoch: dynamic binarization resamples each epoch
-    # and is still reproducible from `seed`. (Dynamic test images were fixed above.)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    ds = tf.data.Dataset.zip((indices, seeds)).map(gather, num_parallel_calls=2)
-    # Fixed parallelism and buffers, autotuning off: one gather per batch needs no tuning, and
-    # the autotuner's threads made dropping an iterator at each epoch end stall for seconds on
-    # a 2-core CPU (zoo/RESULTS.md). Callers may re-enable it with `ds.with_options(...)`.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return ds.prefetch(2).with_options(options)
+    x, y = load_arrays(name, split)
+    return pipeline.image_batches(
+        x,
+        y,
+        split=split,
+        batch_size=batch_size,
+        binarize=binarize,
+        labels=labels,
+        scale=scale,
+        shuffle=shuffle,
+        seed=seed,
+        drop_remainder=drop_remainder,
+    )

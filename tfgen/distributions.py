@@ -6,8 +6,24 @@ precision keeps distribution parameters, priors and KL terms in float32).
 
 Image likelihoods are described by an :class:`ImageLikelihood`: how many network outputs a channel
 needs, how to build the distribution from them, how to map a float image in [0, 1] onto the
-distribution's support and back, and the mean image. Models pick one by name (``"bernoulli"`` or
-``"categorical"``) with :func:`get_likelihood`.
+distribution's support and back, the mean image, and the :class:`ValueRange` of the data it
+scores. Models pick one by name (``"bernoulli"`` or ``"categorical"``) with
+:func:`get_likelihood`.
+
+The input range of every model, checked at every public entry point (``log_prob``, ``fit`` ...):
+
+==============================================  =============================================
+model                                           data it accepts (finite values only)
+==============================================  =============================================
+``likelihood="bernoulli"`` (and autoencoders    [0, 1]; grey levels allowed, scored as given
+with ``output="bernoulli"``)                    (soft targets of the cross-entropy)
+``likelihood="categorical"`` (256-way)          [0, 1] in levels ``k / 255`` (8-bit images / 255)
+RNADE ``preprocessing="dequantize_logit"``      [0, 1] in levels ``k / 255``, as categorical
+GANs with a tanh output (DCGAN, ``GAN(...,      [-1, 1]
+output_activation="tanh")``)
+RNADE ``preprocessing=None``, GANs with a       any finite real
+linear output, autoencoders ``output="mse"``
+==============================================  =============================================
 """
 
 from __future__ import annotations
@@ -189,6 +205,49 @@ def kl_divergence(
 
 
 @dataclasses.dataclass(frozen=True)
+class ValueRange:
+    """The values a model's data may take: an interval, optionally a grid of levels.
+
+    Attributes:
+        low: smallest allowed value (None: unbounded).
+        high: largest allowed value (None: unbounded).
+        levels: when set, values must be ``low + k (high - low) / (levels - 1)``, within
+            ``LEVEL_TOLERANCE`` of a level (256 for 8-bit images in [0, 1]).
+        hint: what to do with data outside the range, appended to error messages.
+
+    Example:
+        >>> UNIT.describe(), EIGHT_BIT.describe(), REAL.describe()
+        ('values in [0, 1]', 'levels k / 255 in [0, 1]', 'finite values')
+    """
+
+    low: float | None = None
+    high: float | None = None
+    levels: int | None = None
+    hint: str = ""
+
+    def describe(self) -> str:
+        """The rule in words, as error messages state it."""
+        if self.low is None and self.high is None:
+            return "finite values"
+        span = f"[{self.low:g}, {self.high:g}]"
+        if self.levels:
+            return f"levels k / {self.levels - 1} in {span}"
+        return f"values in {span}"
+
+
+#: Largest distance from a level ``k / 255`` a value of 8-bit data may have (float rounding).
+LEVEL_TOLERANCE = 1e-3
+#: Bernoulli pixels: [0, 1], grey levels scored as given (the cross-entropy of soft targets).
+UNIT = ValueRange(0.0, 1.0, hint="scale 8-bit images by 1/255")
+#: 256-way categorical pixels: 8-bit levels ``k / 255``.
+EIGHT_BIT = ValueRange(0.0, 1.0, NUM_LEVELS, hint="pass 8-bit images divided by 255")
+#: Outputs of a tanh generator (GANs): [-1, 1].
+SYMMETRIC = ValueRange(-1.0, 1.0, hint="scale images in [0, 1] by 2 x - 1")
+#: Any finite real (real-valued densities, linear outputs).
+REAL = ValueRange()
+
+
+@dataclasses.dataclass(frozen=True)
 class ImageLikelihood:
     """How an image model's outputs become ``p(x | ...)`` over float images in [0, 1].
 
@@ -199,6 +258,8 @@ class ImageLikelihood:
         to_support: float image in [0, 1] -> values the distribution scores.
         from_support: distribution values -> float image in [0, 1].
         mean: network outputs -> mean image in [0, 1].
+        value_range: the data the likelihood scores (:data:`UNIT` for Bernoulli pixels, grey
+            levels included; :data:`EIGHT_BIT` for the 256-way categorical).
     """
 
     name: str
@@ -207,6 +268,7 @@ class ImageLikelihood:
     to_support: Callable[[tf.Tensor], tf.Tensor]
     from_support: Callable[[tf.Tensor], tf.Tensor]
     mean: Callable[[tf.Tensor], tf.Tensor]
+    value_range: ValueRange = UNIT
 
 
 def _split_levels(outputs: tf.Tensor) -> tf.Tensor:
@@ -228,6 +290,7 @@ LIKELIHOODS: dict[str, ImageLikelihood] = {
         to_support=_f32,  # binary data expected: see tfgen.data.load(binarize=...)
         from_support=_f32,
         mean=lambda outputs: tf.sigmoid(_f32(outputs)),
+        value_range=UNIT,
     ),
     "categorical": ImageLikelihood(
         name="categorical",
@@ -236,6 +299,7 @@ LIKELIHOODS: dict[str, ImageLikelihood] = {
         to_support=lambda x: tf.round(tf.clip_by_value(_f32(x), 0.0, 1.0) * (NUM_LEVELS - 1)),
         from_support=lambda v: _f32(v) / (NUM_LEVELS - 1),
         mean=_categorical_mean,
+        value_range=EIGHT_BIT,
     ),
 }
 

@@ -240,3 +240,85 @@ def mode_coverage(
     good = distances[np.arange(len(samples)), nearest] <= threshold * std
     counts = np.bincount(nearest[good], minlength=len(centers))
     return int(np.sum(counts >= min_share * len(samples))), float(good.mean())
+
+
+def _detection_inputs(in_scores, out_scores) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(in_scores, np.float64).ravel()
+    b = np.asarray(out_scores, np.float64).ravel()
+    for name, v in (("in_scores", a), ("out_scores", b)):
+        if v.size == 0 or not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be a non-empty array of finite scores; got {v.size}")
+    return a, b
+
+
+def auroc(in_scores, out_scores) -> float:
+    """Area under the ROC curve of separating out-of-distribution from in-distribution inputs.
+
+    Out-of-distribution is the positive class and higher scores mean more anomalous (the
+    convention of :mod:`tfgen.anomaly`). Equals ``P(s_out > s_in) + P(s_out == s_in) / 2``
+    (the Mann-Whitney statistic; scikit-learn's ``roc_auc_score``). 0.5 is chance, values below
+    0.5 mean the score ranks the wrong way.
+
+    Example:
+        >>> auroc([0.0, 1.0], [2.0, 3.0]), auroc([0.0, 1.0], [0.5, 1.0])
+        (1.0, 0.625)
+    """
+    a, b = _detection_inputs(in_scores, out_scores)
+    ranks = _average_ranks(np.concatenate([a, b]))
+    return float((ranks[a.size :].sum() - b.size * (b.size + 1) / 2) / (a.size * b.size))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="mergesort")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    ends = np.r_[starts[1:], values.size]
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)  # 1-based average ranks
+    return ranks
+
+
+def _roc_points(a: np.ndarray, b: np.ndarray):
+    """True/false positive counts at every distinct threshold, highest score first."""
+    scores = np.concatenate([a, b])
+    positive = np.r_[np.zeros(a.size), np.ones(b.size)]
+    order = np.argsort(-scores, kind="mergesort")
+    scores, positive = scores[order], positive[order]
+    last = np.r_[np.flatnonzero(scores[1:] != scores[:-1]), scores.size - 1]
+    tp = np.cumsum(positive)[last]
+    fp = (last + 1) - tp
+    return tp, fp
+
+
+def auprc(in_scores, out_scores) -> float:
+    """Area under the precision-recall curve (average precision), out-of-distribution positive.
+
+    ``sum_n (R_n - R_{n-1}) P_n`` over the distinct thresholds, as scikit-learn's
+    ``average_precision_score``. Chance level is the share of out-of-distribution inputs.
+
+    Example:
+        >>> auprc([0.0, 1.0], [2.0, 3.0]), auprc([1.0], [0.0])
+        (1.0, 0.5)
+    """
+    a, b = _detection_inputs(in_scores, out_scores)
+    tp, fp = _roc_points(a, b)
+    precision, recall = tp / (tp + fp), tp / b.size
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def fpr_at_tpr(in_scores, out_scores, tpr: float = 0.95) -> float:
+    """False-positive rate at the first threshold whose true-positive rate reaches ``tpr``.
+
+    The share of in-distribution inputs flagged when the threshold is set to catch ``tpr`` of the
+    out-of-distribution ones (FPR at 95% TPR by default; lower is better).
+
+    Example:
+        >>> fpr_at_tpr([0.0, 1.0, 2.0, 3.0], [1.5, 2.5, 3.5])
+        0.5
+    """
+    a, b = _detection_inputs(in_scores, out_scores)
+    if not 0.0 < tpr <= 1.0:
+        raise ValueError(f"tpr must be a number in (0, 1]; got {tpr!r}")
+    tp, fp = _roc_points(a, b)
+    first = int(np.searchsorted(tp / b.size, tpr - 1e-12, side="left"))
+    return float(fp[first] / a.size)

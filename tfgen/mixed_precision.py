@@ -17,9 +17,9 @@ relative error 0.3% over 200,704 random terms) and faster than both summing a fl
 broken kernel: in one same-process A/B the VAE preset's recipe with a float32 output layer trained
 at 5,767 images/s with this fix, 5,416 without it and 5,245 with a float32 copy. The
 gradient function is looked up when ``tape.gradient`` runs, so the context wraps that call.
-``DensityModel.train_step`` and ``AdversarialModel.phase_step`` use it; wrap your own
-``tape.gradient`` calls the same way when you train a Keras model under ``mixed_bfloat16``
-(Keras' own ``train_step``, e.g. ``tfgen.classifier``'s, is not wrapped). While a block is active
+``LossModel.train_step``, ``AdversarialModel.phase_step`` and ``tfgen.classifier``'s train step use
+it; wrap your own ``tape.gradient`` calls the same way when you train a Keras model under
+``mixed_bfloat16`` (Keras' own ``train_step`` is not wrapped). While a block is active
 the replacement is process-wide: ``tape.gradient`` calls in other threads get it too (bfloat16
 is the only dtype it changes).
 

@@ -6,9 +6,11 @@ Examples::
     tfgen train vae_fast_fashion_mnist --workdir runs/vae --epochs 2
     tfgen train vae_fast_fashion_mnist --workdir runs/vae --resume      # after a kill or budget
     tfgen train vae_fast_fashion_mnist --workdir runs/vae --resume --epochs 4   # train 2 more
+    tfgen train vae_fast_fashion_mnist --strategy mirrored --precision mixed_float16  # 2 GPUs
     tfgen evaluate runs/vae --importance-samples 100
     tfgen sample runs/vae --num-samples 64 --out grid.png
     tfgen export runs/vae exported/vae
+    tfgen score runs/nade --out-of-distribution digits inverted --method nll complexity
 
 `tfgen --help` and `tfgen list` do not import TensorFlow; the other commands hide TensorFlow's
 start-up log lines unless `--verbose` is given.
@@ -31,6 +33,9 @@ _NOISE = re.compile(
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer|TF-TRT Warning|"
     r"oneDNN supports DT_|Falling back to the default Eigen"
 )
+
+
+_SOURCE_HELP = "a work directory written by `tfgen train`, or a preset name (its shipped weights)"
 
 
 def _positive_int(text: str) -> int:
@@ -75,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train a preset in a work directory")
     tr.add_argument("preset", help="preset name (see `tfgen list`)")
     tr.add_argument(
-        "--dataset", help="train on another dataset (fashion_mnist, mnist, digits, synthetic)"
+        "--dataset",
+        help="train on another dataset: fashion_mnist, mnist, digits, synthetic, tfds:NAME, or a "
+        "folder of images (class sub-folders give labels; 10%% held out as the test split)",
     )
     tr.add_argument(
         "--epochs", type=_positive_int, help="total epochs (with --resume: extend a run to N)"
@@ -94,8 +101,26 @@ def _parser() -> argparse.ArgumentParser:
         help="continue the run in --workdir from its last saved epoch (after a kill, a budget "
         "stop, or with a larger --epochs)",
     )
+    tr.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multi_worker"),
+        default="default",
+        help="tf.distribute strategy: one device, every GPU of this machine, or the workers in "
+        "TF_CONFIG (only the chief writes model, metrics, samples, logs); the batch stays the "
+        "recipe's global batch",
+    )
+    tr.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        help="dtype policy (default: the recipe's); mixed_float16 uses loss scaling (GPU)",
+    )
+    tr.add_argument(
+        "--jit",
+        choices=("auto", "on", "off"),
+        help="XLA compilation of the train step (auto: on GPU only; default: auto, or the run's)",
+    )
     ev = sub.add_parser("evaluate", help="test figures of a trained work directory")
-    ev.add_argument("workdir", help="a work directory written by `tfgen train`")
+    ev.add_argument("workdir", help=_SOURCE_HELP)
     ev.add_argument(
         "--importance-samples",
         type=_positive_int,
@@ -105,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--max-examples", type=_positive_int, help="use the first N test images")
     ev.add_argument("--seed", type=int, default=0, help="seed of samples and importance draws")
     sa = sub.add_parser("sample", help="write a PNG grid of samples")
-    sa.add_argument("workdir", help="a work directory written by `tfgen train`")
+    sa.add_argument("workdir", help=_SOURCE_HELP)
     sa.add_argument("--num-samples", type=_positive_int, default=64, help="number of images")
     sa.add_argument("--seed", type=int, default=0, help="sampling seed")
     sa.add_argument(
@@ -116,9 +141,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     sa.add_argument("--out", required=True, help="PNG path")
     ex = sub.add_parser("export", help="export a SavedModel (sample, log_prob, ... endpoints)")
-    ex.add_argument("workdir", help="a work directory written by `tfgen train`")
+    ex.add_argument("workdir", help=_SOURCE_HELP)
     ex.add_argument("outdir", help="new directory for the SavedModel")
-    for command in (tr, ev, sa, ex):
+    rp = sub.add_parser("report", help="one HTML page of a run: curves, samples, recipe, figures")
+    rp.add_argument("workdir", help="a work directory written by `tfgen train`")
+    rp.add_argument("--out", help="HTML path (default WORKDIR/report.html)")
+    from zoo import scoring
+
+    sc = scoring.add_parser(sub)
+    for command in (tr, ev, sa, ex, rp, sc):
         command.add_argument(
             "--verbose",
             nargs="?",
@@ -189,6 +220,9 @@ def _run(args) -> None:
             max_minutes=args.minutes,
             resume=args.resume,
             verbose=2 if args.verbose is None else args.verbose,
+            strategy=args.strategy,
+            precision=args.precision,
+            jit=args.jit,
         )
         keys = ("epochs", "steps", "stopped_by", "train_seconds_this_session", "test")
         print(json.dumps({"workdir": workdir, **{k: metrics[k] for k in keys}}, indent=2))
@@ -200,6 +234,14 @@ def _run(args) -> None:
         print(path)
     elif args.command == "export":
         print(runner.export(args.workdir, args.outdir))
+    elif args.command == "report":
+        from zoo.report import write_report
+
+        print(write_report(args.workdir, args.out))
+    elif args.command == "score":
+        from zoo import scoring
+
+        scoring.run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""Evaluate, sample and export a work directory's model; each family reports its own figures.
+"""Evaluate, sample and export a model; each family reports its own figures.
+
+The model is a work directory's (``model.keras``) or, given a preset name instead of a
+directory, the preset's shipped trained weights (:mod:`zoo.pretrained`): ``tfgen sample
+PRESET --out grid.png`` and ``tfgen evaluate PRESET`` work with no training.
 
 =====================================  ==================================================
 family                                 figures of ``evaluate`` (besides Keras' test metrics)
@@ -14,8 +18,10 @@ An option that does not apply to the model is refused before anything is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,11 +39,35 @@ from zoo.workdir import (
 _CHUNK = 500
 
 
-def model_class(workdir: str) -> type:
-    """The ``tfgen.models`` class of a work directory's preset (nothing loaded)."""
-    from tfgen import models
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where a model comes from: a work directory, or a preset's shipped weights."""
 
-    return getattr(models, presets.get(read_run(workdir)["preset"]).model_class)
+    preset: presets.Preset
+    recipe: presets.TrainRecipe
+    model_class: type
+    load: Callable
+    workdir: str | None
+
+
+def source(target: str) -> Source:
+    """The :class:`Source` of ``target``: a work directory, else a preset with shipped weights.
+
+    Raises:
+        WorkdirError: ``target`` is neither a preset name nor a work directory with a run.
+    """
+    from tfgen import models
+    from zoo import pretrained
+
+    if not os.path.isdir(target) and target in presets.PRESETS:
+        preset = presets.get(target)
+        cls = getattr(models, preset.model_class)
+        return Source(preset, preset.train, cls, lambda: pretrained.load(target), None)
+    run = read_run(target)
+    preset = presets.get(run["preset"])
+    recipe = recipe_from_json(run["train"])
+    cls = getattr(models, preset.model_class)
+    return Source(preset, recipe, cls, lambda: load_run_model(target), target)
 
 
 def _test_arrays(recipe, max_examples):
@@ -90,24 +120,28 @@ def _prior_figures(model, x: np.ndarray, seed: int, size: int = 2000) -> dict:
     return {"prior_mmd": float(mmd(codes, draws)), "prior_in_hdr95": float(in_hdr)}
 
 
-def evaluate(
-    workdir: str, importance_samples: int = 0, max_examples: int | None = None, seed: int = 0
+def evaluate_model(
+    model,
+    recipe,
+    importance_samples: int = 0,
+    max_examples: int | None = None,
+    seed: int = 0,
 ) -> dict:
-    """Test figures of a work directory's model, merged into ``metrics.json`` under ``"evaluate"``.
+    """Test figures of a model on its recipe's test split (module docstring: which figures).
 
     Args:
-        workdir: a work directory with a ``model.keras``.
+        model: a trained (compiled) model of a preset.
+        recipe: the :class:`~zoo.presets.TrainRecipe` it was trained with (dataset, protocol).
         importance_samples: K > 0 adds the IWAE NLL ``iwae_nll_k<K>`` of a latent model with a
             likelihood: ``-log_prob(x, labels, importance_samples=K)`` averaged over the images.
         max_examples: use the first ``max_examples`` test images only.
         seed: seed of the samples and importance draws.
 
     Returns:
-        Keras' test metrics plus the family's figures (module docstring) and ``num_examples``.
+        Keras' test metrics plus the family's figures and ``num_examples``.
 
     Raises:
         ValueError: ``importance_samples`` for a model that is not a latent-variable density.
-        WorkdirError: no run, no model yet, or a model file that cannot be loaded.
     """
     from tfgen.models import (
         AdversarialModel,
@@ -117,14 +151,8 @@ def evaluate(
         LatentVariableMixin,
     )
 
-    cls = model_class(workdir)
-    if importance_samples and not issubclass(cls, LatentVariableMixin):
-        raise ValueError(
-            f"--importance-samples applies to latent models with a likelihood (VAE, CVAE), not "
-            f"{cls.__name__}" + (" (its NLL is exact)" if issubclass(cls, DensityModel) else "")
-        )
-    recipe = recipe_from_json(read_run(workdir)["train"])
-    model = load_run_model(workdir)
+    cls = type(model)
+    _check_importance_samples(cls, importance_samples)
     x, labels = _test_arrays(recipe, max_examples)
     result = model.evaluate(
         *((x, labels) if recipe.labels else (x,)),
@@ -136,25 +164,64 @@ def evaluate(
     if issubclass(cls, DensityModel) and not issubclass(cls, LatentVariableMixin):
         result["nll"] = result["loss"]  # the loss of an exact density model is -log p(x)
     if importance_samples:
-        import tensorflow as tf
-
-        log_prob = tf.function(
-            lambda x, y, s: model.log_prob(x, y, importance_samples=importance_samples, seed=s)
+        result[f"iwae_nll_k{importance_samples}"] = _iwae_nll(
+            model, x, labels, importance_samples, recipe.eval_batch_size, seed
         )
-        log_p = [
-            log_prob(
-                x[i : i + recipe.eval_batch_size],
-                None if labels is None else labels[i : i + recipe.eval_batch_size],
-                tf.constant(seed + i),
-            ).numpy()
-            for i in range(0, len(x), recipe.eval_batch_size)
-        ]
-        result[f"iwae_nll_k{importance_samples}"] = float(-np.concatenate(log_p).mean())
     if issubclass(cls, GANBase):
         result.update(_gan_figures(model, recipe, x, seed))
     elif issubclass(cls, AdversarialModel) and issubclass(cls, LatentSpaceMixin):
         result.update(_prior_figures(model, x, seed))
     result["num_examples"] = len(x)
+    return result
+
+
+def _check_importance_samples(cls: type, importance_samples: int) -> None:
+    """Refuses ``importance_samples`` for a class that is not a latent model with a likelihood."""
+    from tfgen.models import DensityModel, LatentVariableMixin
+
+    if importance_samples and not issubclass(cls, LatentVariableMixin):
+        raise ValueError(
+            f"--importance-samples applies to latent models with a likelihood (VAE, CVAE), not "
+            f"{cls.__name__}" + (" (its NLL is exact)" if issubclass(cls, DensityModel) else "")
+        )
+
+
+def _iwae_nll(model, x, labels, importance_samples: int, batch_size: int, seed: int) -> float:
+    """``-mean log_prob(x, labels, importance_samples=K)`` in batches (one seed per batch)."""
+    import tensorflow as tf
+
+    log_prob = tf.function(
+        lambda x, y, s: model.log_prob(x, y, importance_samples=importance_samples, seed=s)
+    )
+    log_p = [
+        log_prob(
+            x[i : i + batch_size],
+            None if labels is None else labels[i : i + batch_size],
+            tf.constant(seed + i),
+        ).numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return float(-np.concatenate(log_p).mean())
+
+
+def evaluate(
+    workdir: str, importance_samples: int = 0, max_examples: int | None = None, seed: int = 0
+) -> dict:
+    """Test figures of a work directory's model, merged into ``metrics.json`` under ``"evaluate"``.
+
+    Arguments and result as :func:`evaluate_model`; ``workdir`` is a work directory with a
+    ``model.keras``, or a preset name (its shipped weights; nothing is written).
+
+    Raises:
+        ValueError: ``importance_samples`` for a model that is not a latent-variable density
+            (refused before the model is loaded).
+        WorkdirError: no run, no model yet, or a model file that cannot be loaded.
+    """
+    src = source(workdir)
+    _check_importance_samples(src.model_class, importance_samples)
+    result = evaluate_model(src.load(), src.recipe, importance_samples, max_examples, seed)
+    if src.workdir is None:
+        return result
     merge_metrics(workdir, "evaluate", result)
     return result
 
@@ -165,7 +232,7 @@ def sample(
     """Writes a PNG grid of ``num_samples`` samples, drawn with the preset's ``sample_kwargs``.
 
     Args:
-        workdir: a work directory with a ``model.keras``.
+        workdir: a work directory with a ``model.keras``, or a preset name (shipped weights).
         num_samples: how many images (any positive count; drawn in chunks).
         out: PNG path.
         seed: sampling seed.
@@ -177,14 +244,14 @@ def sample(
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-    run = read_run(workdir)
-    recipe = recipe_from_json(run["train"])
-    if not can_sample(model_class(workdir)):
-        raise ValueError(f"{run['preset']!r} is an autoencoder: it does not sample")
+    src = source(workdir)
+    recipe, name = src.recipe, src.preset.name
+    if not can_sample(src.model_class):
+        raise ValueError(f"{name!r} is an autoencoder: it does not sample")
     if labels is not None and not recipe.labels:
-        raise ValueError(f"labels apply to conditional models; {run['preset']!r} is not one")
-    model = load_run_model(workdir)
-    kwargs = dict(presets.get(run["preset"]).sample_kwargs)
+        raise ValueError(f"labels apply to conditional models; {name!r} is not one")
+    model = src.load()
+    kwargs = dict(src.preset.sample_kwargs)
     if getattr(model, "conditional", False):
         cycle = labels or list(range(model.num_classes))
         bad = [v for v in cycle if not 0 <= v < model.num_classes]
@@ -202,9 +269,10 @@ def sample(
 
 
 def export(workdir: str, out_dir: str) -> str:
-    """Exports a work directory's model as a SavedModel (``tfgen.export.export_saved_model``)."""
+    """Exports a work directory's model (or a preset's shipped one) as a SavedModel
+    (``tfgen.export.export_saved_model``)."""
     from tfgen.export import export_saved_model
 
     if os.path.exists(out_dir) and os.listdir(out_dir):
         raise ValueError(f"outdir {out_dir!r} exists and is not empty; choose a new one")
-    return export_saved_model(load_run_model(workdir), out_dir)
+    return export_saved_model(source(workdir).load(), out_dir)

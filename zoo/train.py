@@ -5,35 +5,42 @@ The files of a work directory are described in :mod:`zoo.workdir`. Training save
 ends, so ``resume=True`` continues a killed, budget-stopped or finished run from its last epoch,
 never from zero. Each epoch's data order and dynamic binarization come from ``(seed, epoch)``, so
 a resumed epoch draws exactly what it would have drawn in an uninterrupted run.
+
+``strategy``, ``precision`` and ``jit`` scale a run out (README, "Scaling out"): the model is built
+under a ``tf.distribute`` strategy at the recipe's global batch; under ``multi_worker`` only the
+chief writes the run's files and every worker resumes from the last epoch all workers finished.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
-import json
 import os
-import sys
 import time
 
 import keras
 
 from tfgen import callbacks as tfgen_callbacks
-from tfgen import data
+from tfgen import data, distribute
+from tfgen.guards import StopOnNonFiniteLoss
 from zoo import presets
 from zoo.evaluation import evaluate, export, sample
+from zoo.report import write_curves
+from zoo.resume import remove_temporaries, resume_state
+from zoo.resume import say as _say
 from zoo.workdir import (
-    BACKUP_DIR,
-    HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
     RUN_FILE,
     WorkdirError,
+    backup_dir,
     can_sample,
     epoch_seed,
     history_columns,
     load_run_model,
     merge_metrics,
+    own_dir,
     read_run,
     recipe_for,
     recipe_from_json,
@@ -60,79 +67,18 @@ __all__ = [
 ]
 
 
-def _say(message: str) -> None:
-    print(f"tfgen train: {message}", file=sys.stderr, flush=True)
-
-
 class _EpochEnd(keras.callbacks.Callback):
-    """Writes history.csv after the checkpoint and stops ``fit`` after one epoch."""
+    """Writes history.csv and curves.png after the checkpoint; stops ``fit`` after one epoch."""
 
-    def __init__(self, workdir: str, checkpoint: tfgen_callbacks.EpochCheckpoint):
+    def __init__(self, workdir: str | None, checkpoint: tfgen_callbacks.EpochCheckpoint):
         super().__init__()
-        self.workdir, self.checkpoint = workdir, checkpoint
+        self.workdir, self.checkpoint = workdir, checkpoint  # workdir None: not the chief
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        write_history(self.workdir, self.checkpoint.history)
+        if self.workdir is not None:
+            write_history(self.workdir, self.checkpoint.history)
+            write_curves(self.workdir)
         self.model.stop_training = True
-
-
-def _remove_temporaries(workdir: str) -> None:
-    """Deletes the temporary files a killed run left (``.tmp-*``, never renamed into place)."""
-    for folder in (workdir, os.path.join(workdir, BACKUP_DIR), os.path.join(workdir, "samples")):
-        if os.path.isdir(folder):
-            for name in os.listdir(folder):
-                if name.startswith(".tmp-"):
-                    os.remove(os.path.join(folder, name))
-
-
-def _metrics_current(workdir: str, epochs: int) -> bool:
-    try:
-        with open(os.path.join(workdir, METRICS_FILE)) as f:
-            return json.load(f).get("epochs") == epochs
-    except (OSError, ValueError):
-        return False
-
-
-def _resume_state(workdir: str, preset_name: str, dataset_name, epochs, batch_size):
-    run = read_run(workdir)
-    if run["preset"] != preset_name:
-        raise ValueError(
-            f"{workdir!r} holds a run of preset {run['preset']!r}, not {preset_name!r}"
-        )
-    recorded = recipe_from_json(run["train"])
-    for name, value in (("dataset", dataset_name), ("batch_size", batch_size)):
-        if value is not None and value != getattr(recorded, name):
-            raise ValueError(
-                f"{name} cannot change on resume: the run used {getattr(recorded, name)!r}"
-            )
-    preset = dataclasses.replace(presets.get(run["preset"]), train=recorded)
-    model, state = tfgen_callbacks.load_checkpoint(os.path.join(workdir, BACKUP_DIR), _say)
-    done = state["epoch"] if state else 0
-    if state is None and any(
-        os.path.exists(os.path.join(workdir, f)) for f in (MODEL_FILE, HISTORY_FILE)
-    ):
-        raise WorkdirError(
-            f"cannot resume {workdir!r}: it has trained epochs but no checkpoint in "
-            f"{BACKUP_DIR}/ that loads (damaged, or written by an older tfgen); "
-            "start a new --workdir"
-        )
-    target = epochs or recorded.epochs
-    if epochs is not None and epochs != recorded.epochs and recorded.schedule and model:
-        # The schedule is stretched to the new total, from the current step on.
-        stretched = dataclasses.replace(recorded, epochs=epochs)
-        for name in model.optimizer_names:
-            new = presets.make_optimizer(stretched, presets.steps_per_epoch(stretched))
-            getattr(model, name).learning_rate = new._learning_rate
-    if done >= target and not _metrics_current(workdir, done):
-        return preset, model, state  # killed after the last epoch: only the metrics are left
-    if done >= target:
-        raise WorkdirError(
-            f"cannot resume {workdir!r}: it already trained {done} of {target} epochs; "
-            f"pass --epochs N with N > {done} to train more"
-        )
-    if epochs is not None:
-        preset = preset.with_train(epochs=epochs)
-    return preset, model, state
 
 
 def train(
@@ -145,6 +91,9 @@ def train(
     max_minutes: float | None = None,
     resume: bool = False,
     verbose: int | str = 2,
+    strategy: str = "default",
+    precision: str | None = None,
+    jit: str | None = None,
 ) -> dict:
     """Trains a preset in ``workdir`` and returns the metrics written to ``metrics.json``.
 
@@ -159,15 +108,36 @@ def train(
         resume: continue the run in ``workdir`` from its last checkpoint (killed, stopped by the
             budget, or finished and given more ``epochs``).
         verbose: Keras ``fit`` verbosity (1 shows the progress bar, 2 one line per epoch).
+        strategy: ``"default"`` (one device), ``"mirrored"`` (every GPU of this machine) or
+            ``"multi_worker"`` (the cluster in ``TF_CONFIG``; only the chief writes the shared
+            files, see :mod:`zoo.workdir`). The batch stays the recipe's global batch and the
+            learning rate schedule is unchanged.
+        precision: ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"`` (None: the
+            recipe's); it cannot change on resume.
+        jit: XLA compilation ``"auto"`` (on GPU only), ``"on"`` or ``"off"`` (None: the
+            preset's, or on resume the run's).
 
     Raises:
         WorkdirError: ``workdir`` holds a run and ``resume`` is False; or ``resume`` is True and
             there is no run, no checkpoint that loads, or nothing left to train.
     """
+    dist = distribute.make_strategy(strategy)  # first: a multi-worker strategy precedes other ops
+    distribute.check_precision(precision)
+    if jit is not None:
+        distribute.jit_compile(jit)
+    worker = None if distribute.is_chief() else distribute.worker_name()
+    home = own_dir(workdir, worker)
     if resume:
-        preset, model, state = _resume_state(workdir, preset_name, dataset, epochs, batch_size)
+        preset, model, state = resume_state(
+            workdir, worker, preset_name, dataset, epochs, batch_size, precision, (strategy, dist)
+        )
+        jit = jit or read_run(home).get("jit", "auto")
+        if model is not None:
+            model.jit_compile = distribute.jit_compile(jit)
+            if model.jit_compile == "auto":
+                model.jit_compile = model._resolve_auto_jit_compile()  # noqa: SLF001
     else:
-        if os.path.exists(os.path.join(workdir, RUN_FILE)):
+        if os.path.exists(os.path.join(home, RUN_FILE)):
             raise WorkdirError(
                 f"{workdir!r} already holds a run; pass --resume to continue it "
                 "or choose a new --workdir"
@@ -177,35 +147,52 @@ def train(
             None,
             None,
         )
+        if precision is not None:
+            preset = preset.with_train(
+                mixed_precision=None if precision == "float32" else precision
+            )
+        jit = jit or "auto"
+        compile_kwargs = {**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
+        preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
     if max_minutes is not None:
         preset = preset.with_train(max_minutes=max_minutes)
     recipe = preset.train
-    os.makedirs(workdir, exist_ok=True)
-    _remove_temporaries(workdir)
-    write_run(workdir, {"preset": preset.name, "train": dataclasses.asdict(recipe)})
+    os.makedirs(home, exist_ok=True)
+    remove_temporaries(workdir, worker)
+    run = {"preset": preset.name, "train": dataclasses.asdict(recipe), "strategy": strategy}
+    run.update(precision=recipe.mixed_precision or "float32", jit=jit)
+    write_run(home, {**run, "replicas": dist.num_replicas_in_sync})
     done = state["epoch"] if state else 0
     if done:
         _say(f"resuming after epoch {done} of {recipe.epochs} (step {state['steps']})")
 
     keras.utils.set_random_seed(recipe.seed)
     if model is None:
-        model = presets.build(preset, event_shape=data.event_shape(recipe.dataset))
+        with dist.scope():
+            model = presets.build(preset, event_shape=data.event_shape(recipe.dataset))
+    if strategy != "default":  # Keras' multi-step loop fails on distributed iterators
+        model.steps_per_execution = 1  # (keras-team/keras#19246)
     test_ds = split_dataset(recipe, "test")
     start, before = time.perf_counter(), (state or {}).get("train_seconds", 0.0)
     checkpoint = tfgen_callbacks.EpochCheckpoint(
-        os.path.join(workdir, BACKUP_DIR),
+        backup_dir(workdir, worker),
         keep=2,
-        model_path=os.path.join(workdir, MODEL_FILE),
+        model_path=None if worker else os.path.join(workdir, MODEL_FILE),
         history=(state or {}).get("history", ()),
         extra_state=lambda: {"train_seconds": round(before + time.perf_counter() - start, 2)},
     )
-    if state:  # the checkpoint's rows and model: drops what a kill left of a later epoch
+    if state and not worker:  # the checkpoint's rows and model: drops a later epoch's leftovers
         write_history(workdir, checkpoint.history)
         checkpoint.publish(done)
-    log_dir = os.path.join(workdir, "logs") if importlib.util.find_spec("tensorboard") else None
-    budget = tfgen_callbacks.TimeBudget(recipe.max_minutes or 1e9)
-    callbacks = [budget, checkpoint, _EpochEnd(workdir, checkpoint)]
-    if can_sample(type(model)):  # sample grids (autoencoders do not sample)
+    tensorboard = importlib.util.find_spec("tensorboard") and not worker
+    log_dir = os.path.join(workdir, "logs") if tensorboard else None
+    agree = None
+    if recipe.max_minutes and distribute.in_multi_worker_mode(dist):
+        agree = functools.partial(distribute.any_worker, dist)  # all workers stop together
+    budget = tfgen_callbacks.TimeBudget(recipe.max_minutes or 1e9, agree=agree)
+    guard = StopOnNonFiniteLoss()  # first: stops at the batch, before any epoch-end callback
+    callbacks = [guard, budget, checkpoint, _EpochEnd(None if worker else workdir, checkpoint)]
+    if can_sample(type(model)) and not worker:  # sample grids (autoencoders do not sample)
         grids = os.path.join(workdir, "samples")
         callbacks.append(
             tfgen_callbacks.SampleGrid(
@@ -228,7 +215,9 @@ def train(
         if checkpoint.refused is not None:
             stopped_by = "non-finite loss"
             _say(
-                f"training stopped: non-finite loss in epoch {epoch + 1}; the last good "
+                f"training stopped: non-finite loss in epoch {epoch + 1}"
+                + (f", batch {guard.stopped_at['batch'] + 1}" if guard.stopped_at else "")
+                + "; the last good "
                 "model.keras and checkpoint are kept"
             )
             break
@@ -236,7 +225,10 @@ def train(
             stopped_by = "budget"
             break
     seconds = time.perf_counter() - start
-    return _finish(workdir, preset, checkpoint, budget, stopped_by, before, seconds)
+    metrics = _finish(workdir, preset, checkpoint, budget, stopped_by, before, seconds)
+    if not worker:  # only the chief writes the run's shared files
+        tfgen_callbacks.write_json(os.path.join(workdir, METRICS_FILE), metrics)
+    return metrics
 
 
 def _finish(workdir, preset, checkpoint, budget, stopped_by, before, seconds) -> dict:
@@ -271,7 +263,6 @@ def _finish(workdir, preset, checkpoint, budget, stopped_by, before, seconds) ->
         "test": {k[len("val_") :]: v for k, v in last.items() if k.startswith("val_")},
         "history": history_columns(rows),
     }
-    tfgen_callbacks.write_json(os.path.join(workdir, METRICS_FILE), metrics)
     return metrics
 
 

@@ -9,6 +9,11 @@ A work directory holds everything a run produces::
     samples/              samples_epoch_NNN.png after every epoch
     logs/                 TensorBoard logs (when tensorboard is installed)
     backup/               the last two epoch checkpoints (model + state), kept after the run ends
+    backup/worker_K/      a non-chief worker's run.json and checkpoints (multi-worker runs)
+
+Under ``--strategy multi_worker`` only the chief writes ``model.keras``, ``metrics.json``,
+``history.csv``, ``samples/`` and ``logs/``; every other worker keeps only its own resumable
+state, in ``backup/<task>_<index>/`` of its ``--workdir`` (which may be shared or its own disk).
 
 Every file is written under a temporary name and renamed (``tfgen.callbacks.atomic_path``), so a
 kill at any moment leaves complete files; ``--resume`` restarts from the newest checkpoint that
@@ -40,6 +45,22 @@ RUN_FILE, MODEL_FILE, METRICS_FILE = "run.json", "model.keras", "metrics.json"
 HISTORY_FILE, BACKUP_DIR = "history.csv", "backup"
 
 
+def own_dir(workdir: str, worker: str | None = None) -> str:
+    """Where a process keeps its ``run.json``: ``workdir`` for the chief (``worker`` None),
+    ``workdir/backup/<worker>`` for another worker of a multi-worker run."""
+    return workdir if worker is None else os.path.join(workdir, BACKUP_DIR, worker)
+
+
+def backup_dir(workdir: str, worker: str | None = None) -> str:
+    """Where a process keeps its epoch checkpoints (see :func:`own_dir`).
+
+    Example:
+        >>> backup_dir("run"), backup_dir("run", "worker_1")
+        ('run/backup', 'run/backup/worker_1')
+    """
+    return os.path.join(workdir, BACKUP_DIR) if worker is None else own_dir(workdir, worker)
+
+
 class WorkdirError(RuntimeError):
     """A work directory that cannot be used as asked (exists without resume, missing, damaged)."""
 
@@ -51,9 +72,13 @@ def recipe_for(preset: presets.Preset, dataset=None, epochs=None, batch_size=Non
         for k, v in dict(dataset=dataset, epochs=epochs, batch_size=batch_size).items()
         if v is not None
     }
-    if "dataset" in changes and changes["dataset"] not in data.DATASETS:
+    name = changes.get("dataset")
+    if name is not None and os.path.isdir(name):
+        changes["dataset"] = os.path.abspath(name)  # a folder of images, found from any cwd
+    elif name is not None and name not in data.DATASETS and not name.startswith("tfds:"):
         raise ValueError(
-            f"dataset must be one of {list(data.DATASETS)}; got {changes['dataset']!r}"
+            f"dataset must be one of {list(data.DATASETS)}, tfds:NAME or a folder of images; "
+            f"got {name!r}"
         )
     return preset.with_train(**changes) if changes else preset
 

@@ -1,6 +1,7 @@
 """Layers shared by two or more model families."""
 
 from tfgen.layers.conv import conv_decoder, conv_encoder
+from tfgen.layers.dropout import ReplicaDropout
 from tfgen.layers.gan import ExperienceReplay, MinibatchDiscrimination
 from tfgen.layers.masked import MaskedConv2D, causal_mask
 from tfgen.layers.pixel_lstm import DiagonalBiLSTM, RowLSTM
@@ -14,6 +15,7 @@ __all__ = [
     "LatentPrior",
     "MinibatchDiscrimination",
     "MaskedConv2D",
+    "ReplicaDropout",
     "RowLSTM",
     "causal_mask",
     "conv_decoder",

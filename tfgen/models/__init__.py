@@ -23,6 +23,7 @@ from tfgen.models.nade import NADE
 from tfgen.models.nade_base import NADEBase
 from tfgen.models.pixelcnn import PixelCNN, PixelCNNBase
 from tfgen.models.pixelrnn import PixelRNN
+from tfgen.models.raster import RasterAutoregressiveModel
 from tfgen.models.recurrent_autoencoder import RecurrentAutoencoder
 from tfgen.models.rnade import RNADE
 from tfgen.models.vae import VAE
@@ -54,6 +55,7 @@ __all__ = [
     "PixelCNNBase",
     "PixelRNN",
     "RNADE",
+    "RasterAutoregressiveModel",
     "RecurrentAutoencoder",
     "VAE",
     "greedy_layerwise",

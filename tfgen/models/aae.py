@@ -225,9 +225,9 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         ``labels`` (supervised prior only) are optional, validated when given, and not used: the
         encoder sees images only.
         """
-        x = tf.convert_to_tensor(x)
+        x = self.check_inputs(x)
         if labels is not None:
-            self.check_labels(labels, int(x.shape[0]) if x.shape[0] is not None else tf.shape(x)[0])
+            self.check_labels(labels, self._batch_size(x))
         return self._posterior(x, training)
 
     def _posterior(self, x, training: bool = False) -> tfd.Distribution:
@@ -260,7 +260,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     def reconstruction_loss(self, x, labels=None, training: bool = False):
         """Mean ``-log p(x | z)`` over the batch, ``z`` the training codes."""
         z = self.codes(x, training=training)
-        nll = -self.decode(z, training=training).log_prob(self.image_likelihood.to_support(x))
+        nll = -self._decode(z, training=training).log_prob(self.image_likelihood.to_support(x))
         loss = tf.reduce_mean(nll)
         return loss, {"reconstruction": loss}
 

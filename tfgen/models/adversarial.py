@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import keras
 import tensorflow as tf
 
+from tfgen.distribute import replica_share
 from tfgen.mixed_precision import float32_bias_gradients
 from tfgen.models.base import GenerativeModel
 
@@ -61,9 +62,10 @@ class AdversarialModel(GenerativeModel):
       ``fit``/``evaluate``; every phase's logs must use names from it.
     * :meth:`default_optimizer`: the optimizer ``compile`` builds for a name not given.
 
-    The update follows DESIGN.md: the loss is divided by ``num_replicas_in_sync`` (replica
-    gradients are summed) and scaled by ``optimizer.scale_loss`` (a no-op except under
-    ``mixed_float16``, where ``compile`` wraps each optimizer in a ``LossScaleOptimizer``).
+    The update follows DESIGN.md: each replica's batch-mean loss is weighted by its share of the
+    global batch (replica gradients are summed, so uneven splits are exact) and scaled by
+    ``optimizer.scale_loss`` (a no-op except under ``mixed_float16``, where ``compile`` wraps
+    each optimizer in a ``LossScaleOptimizer``).
     ``test_step`` evaluates every phase's loss without updating. ``compile`` builds each
     optimizer on its phase's variables, so ``.keras`` save/load restores every optimizer's state
     and a reloaded model resumes training without ``compile()``. ``model.optimizer`` is the first
@@ -219,10 +221,11 @@ class AdversarialModel(GenerativeModel):
         x, labels = self._unpack_data(data)
         optimizer = getattr(self, phase.optimizer)
         variables = list(phase.variables)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        share = replica_share(tf.shape(x)[0])  # n_r / N: replica gradients are summed
         with tf.GradientTape() as tape:
             loss, logs = phase.loss(x, labels, training=True)
-            scaled = optimizer.scale_loss(tf.cast(loss, tf.float32) / replicas)
+            loss = tf.where(share > 0, tf.cast(loss, tf.float32), 0.0)
+            scaled = optimizer.scale_loss(loss * share)
         with float32_bias_gradients():  # bfloat16 bias gradients are wrong on CPU otherwise
             grads = tape.gradient(scaled, variables)
         optimizer.apply(grads, variables)

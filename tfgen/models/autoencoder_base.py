@@ -28,7 +28,9 @@ import keras
 import tensorflow as tf
 
 from tfgen import checks
+from tfgen.distributions import REAL, UNIT, ValueRange
 from tfgen.models.base import LossModel
+from tfgen.models.inputs import check_data, check_values
 
 OUTPUTS = ("bernoulli", "mse")
 NOISES = (None, "gaussian", "dropout")
@@ -101,16 +103,19 @@ class AutoencoderBase(LossModel):
         self.sparsity_weight = checks.number_in("sparsity_weight", sparsity_weight, 0.0)
 
     # ------------------------------------------------------------------ inputs
+    #: What ``encode``/``reconstruct``/``predict`` read: any finite image (a denoising
+    #: autoencoder's inputs are noisy); the training targets follow :attr:`target_range`.
+    value_range = REAL
+
+    @property
+    def target_range(self) -> ValueRange:
+        """The training data (targets): [0, 1] for ``output="bernoulli"`` (grey levels as soft
+        targets of the cross-entropy), any finite value for ``"mse"``."""
+        return UNIT if self.output == "bernoulli" else REAL
+
     def _images(self, x) -> tf.Tensor:
-        """``x`` as float32 ``[B, H, W, C]``; a shape other than ``event_shape`` names ``x``."""
-        x = tf.convert_to_tensor(x)
-        if x.dtype != tf.float32:
-            x = tf.cast(x, tf.float32)
-        if x.shape.rank != 4 or tuple(x.shape[1:]) != tuple(self.event_shape):
-            raise ValueError(
-                f"x must have shape [B, {', '.join(map(str, self.event_shape))}]; got {x.shape}"
-            )
-        return x
+        """``x`` as float32 ``[B, H, W, C]`` once checked (:meth:`check_inputs`)."""
+        return self.check_inputs(x)
 
     def corrupt(self, x, seed: int | None = None) -> tf.Tensor:
         """``x`` with the training noise added (``x`` itself when ``noise`` is None).
@@ -138,9 +143,7 @@ class AutoencoderBase(LossModel):
         """Decoder outputs ``[B, H, W, C]`` for codes ``z``: logits (``output="bernoulli"``) or
         the reconstruction itself (``"mse"``)."""
         self.check_labels(labels)
-        z = tf.convert_to_tensor(z, tf.float32)
-        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"z must have shape [B, {self.latent_dim}]; got {z.shape}")
+        z = check_data("z", z, (self.latent_dim,))
         return tf.cast(self.decoder(z, training=training), tf.float32)
 
     def to_data(self, outputs: tf.Tensor) -> tf.Tensor:
@@ -179,7 +182,7 @@ class AutoencoderBase(LossModel):
         return self.sparsity_weight * value
 
     def compute_terms(self, x, labels=None, training: bool = False) -> dict[str, tf.Tensor]:
-        x = self._images(x)
+        x = check_values("x", self._images(x), self.target_range)
         inputs = self.corrupt(x) if training else x
         codes = tf.cast(self.encoder(inputs, training=training), tf.float32)
         outputs = tf.cast(self.decoder(codes, training=training), tf.float32)

@@ -22,6 +22,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfgen.distributions import REAL, ValueRange
+from tfgen.models import inputs
+
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: function}
 
 
@@ -52,7 +55,7 @@ def _broadcasts_to(shape: tf.TensorShape, target: Sequence[int | None]) -> bool:
 
 
 def check_completion(
-    event_shape: Sequence[int], num_samples, observed, mask
+    event_shape: Sequence[int], num_samples, observed, mask, value_range: ValueRange = REAL
 ) -> tuple[tf.Tensor, tf.Tensor] | tuple[None, None]:
     """Validates the ``observed``/``mask`` arguments of an image-completion ``sample`` call.
 
@@ -63,15 +66,17 @@ def check_completion(
             ``[N, H, W, C]`` (one image ``[H, W, C]`` serves every sample), or None.
         mask: bool or 0/1 values broadcastable to ``[N, H, W, C]``: true where ``observed`` is
             kept, or None.
+        value_range: the values ``observed`` may hold (the model's data range; finite always).
 
     Returns:
         ``(None, None)`` when neither is given, else ``observed`` as float32 and ``mask`` as bool,
         both broadcast to ``[N, H, W, C]``.
 
     Raises:
-        ValueError: naming ``observed`` or ``mask`` when only one is given, when either does not
-            broadcast to ``[N, H, W, C]``, or (eagerly) when a non-bool ``mask`` holds values
-            other than 0 and 1.
+        ValueError: naming ``observed`` or ``mask`` when only one is given, when either is not
+            numeric or does not broadcast to ``[N, H, W, C]``, when ``observed`` holds values
+            outside ``value_range`` or not finite, or (eagerly) when a non-bool ``mask`` holds
+            values other than 0 and 1.
 
     Example:
         >>> observed, mask = check_completion((2, 2, 1), 3, np.ones([2, 2, 1]), [[[1], [0]]] * 2)
@@ -86,8 +91,8 @@ def check_completion(
         raise ValueError(
             "observed and mask must be given together (or neither); mask is true where observed"
         )
-    observed = tf.convert_to_tensor(observed, tf.float32)
-    mask = tf.convert_to_tensor(mask)
+    observed = inputs.as_numeric_tensor("observed", observed)
+    mask = inputs.as_numeric_tensor("mask", mask)
     shape = [num_samples, *event_shape]
     static = [num_samples if isinstance(num_samples, int) else None, *event_shape]
     for name, t in (("observed", observed), ("mask", mask)):
@@ -96,6 +101,7 @@ def check_completion(
                 f"{name} must broadcast to [num_samples, H, W, C] = {static}; "
                 f"got shape {t.shape.as_list()}"
             )
+    observed = inputs.check_values("observed", observed, value_range)
     if mask.dtype != tf.bool:
         if tf.executing_eagerly() and not np.all(np.isin(mask.numpy(), (0, 1))):
             raise ValueError("mask must hold only 0/1 (or booleans): 1 marks observed pixels")

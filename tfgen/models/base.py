@@ -26,14 +26,16 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen import checks
+from tfgen.distribute import in_multi_worker_mode, replica_share
 from tfgen.metrics import nats_to_bits_per_dim
 from tfgen.mixed_precision import dtype_policy, float32_bias_gradients
-from tfgen.models.inputs import check_labels, seed_pair, validate_event_shape
+from tfgen.models.checked import CheckedInputsMixin
+from tfgen.models.inputs import seed_pair, validate_event_shape
 
 _SEED_STATE_KEY = "seed_generator_state"
 
 
-class GenerativeModel(keras.Model):
+class GenerativeModel(CheckedInputsMixin, keras.Model):
     """A Keras model of ``p(x)`` (or ``p(x | labels)``) over images of shape ``event_shape``.
 
     Subclasses build all their weights in ``__init__`` (so a freshly constructed or freshly loaded
@@ -48,6 +50,8 @@ class GenerativeModel(keras.Model):
     * ``sample(num_samples, *, seed=None, labels=None)``: ``num_samples`` is the number of images;
       a conditional model given ``labels=None`` draws them uniformly from ``[0, num_classes)``.
     * ``seed`` is an int (reproducible) or None (the model's own random stream) in every method.
+    * Every entry point checks its inputs (:class:`~tfgen.models.checked.CheckedInputsMixin`):
+      data against ``event_shape`` and :attr:`value_range`, counts, seeds and labels.
 
     Args:
         event_shape: ``(H, W, C)`` of one image.
@@ -172,21 +176,14 @@ class GenerativeModel(keras.Model):
             if name not in self._trackers:
                 raise ValueError(f"metric {name!r} is not in metric_names {self.metric_names}")
             value = tf.cast(value, tf.float32)
-            if value.shape.rank == 0:
-                self._trackers[name].update_state(value, sample_weight=weight)
+            if value.shape.rank == 0:  # (a replica without examples has a NaN batch mean)
+                self._trackers[name].update_state(tf.where(weight > 0, value, 0.0), weight)
             else:
                 self._trackers[name].update_state(value)
-        return {name: self._trackers[name].result() for name in logs}
+        multi = in_multi_worker_mode()  # keras-team/keras#20585: Keras reduces on axis 0
+        return {n: tf.reshape(self._trackers[n].result(), [1] if multi else []) for n in logs}
 
     # ----------------------------------------------------------------------------- helpers
-    def _seed(self, seed=None) -> tf.Tensor:
-        """A stateless ``[2]`` seed: from ``seed`` when given, else from the model's stream."""
-        if seed is None:
-            return tf.cast(self._seed_generator.next(), tf.int32)
-        if not tf.is_tensor(seed) and not checks.is_int(seed):
-            raise checks.fail("seed", "None or an int", seed)
-        return seed_pair(seed)
-
     def _split_inputs(self, inputs):
         """``x`` or ``(x, labels)`` -> ``(x, labels or None)``."""
         if isinstance(inputs, (tuple, list)):
@@ -200,29 +197,19 @@ class GenerativeModel(keras.Model):
     def _unpack_data(self, data):
         """Keras data (``x``, ``(x,)``, ``(x, y)``) -> ``(x, labels)``.
 
-        Unconditional models drop the labels; conditional ones validate them (:meth:`check_labels`:
-        missing labels fail at trace time, out-of-range ids at run time), so ``fit``/``evaluate``/
-        ``predict`` of every family reject bad labels instead of training on garbage.
+        ``x`` is checked (:meth:`check_inputs`: shape at trace time, finite values in
+        :attr:`value_range` by assertion ops at run time). Unconditional models drop the labels;
+        conditional ones validate them (:meth:`check_labels`: missing labels fail at trace time,
+        out-of-range ids at run time), so ``fit``/``evaluate``/``predict`` of every family reject
+        bad data instead of training on garbage.
         """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(x, (tuple, list, dict)):
             x, y = self._split_inputs(x)
+        x = self.check_inputs(x)
         if not self.conditional:
             return x, None
         return x, self.check_labels(y, tf.shape(x)[0])
-
-    def check_labels(self, labels, num: int | tf.Tensor | None = None) -> tf.Tensor | None:
-        """Validates ``labels`` and returns them as an int32 ``[N]`` tensor (None if unconditional).
-
-        See :func:`tfgen.models.inputs.check_labels` (eager range checks; assertion ops when
-        traced).
-
-        Raises:
-            ValueError: naming ``labels`` when given to an unconditional model, missing for a
-                conditional one, of a non-integer dtype, of the wrong rank or count, or outside
-                ``[0, num_classes)``.
-        """
-        return check_labels(labels, self.num_classes, num, type(self).__name__)
 
     # ----------------------------------------------------------------------------- public API
     def sample(self, num_samples: int, *, seed: int | None = None, labels=None) -> tf.Tensor:
@@ -236,34 +223,18 @@ class GenerativeModel(keras.Model):
             seed: int for reproducible samples; None draws from the model's random stream.
             labels: ``[num_samples]`` int class ids (conditional models only); None draws them
                 uniformly from ``[0, num_classes)`` (from ``seed`` when given).
+
+        Counts above :attr:`sample_chunk_size` are drawn chunk by chunk (``self._in_chunks``).
+
+        Raises:
+            ValueError: naming ``num_samples`` (an int in ``[1, 2**31 - 1]``; ``3.0`` is
+                refused), ``seed`` (None or an int32) or ``labels``.
+            NotImplementedError: a model that does not sample (an autoencoder has no
+                distribution to draw from: use ``reconstruct``).
         """
-        raise NotImplementedError
-
-    def _sample_labels(self, labels, num_samples, seed: tf.Tensor) -> tf.Tensor | None:
-        """Validated sampling labels; for a conditional model given None, labels drawn uniformly
-        from ``[0, num_classes)`` with the sub-seed ``fold_in(seed, 1)`` of the ``[2]`` seed."""
-        if labels is None and self.conditional:
-            labels = tf.random.stateless_uniform(
-                [num_samples],
-                tf.random.experimental.stateless_fold_in(seed, 1),
-                maxval=self.num_classes,
-                dtype=tf.int32,
-            )
-        return self.check_labels(labels, num_samples)
-
-    def _check_num_samples(self, num_samples):
-        """Validates ``num_samples`` (an int now; a traced tensor by an assertion op)."""
-        if tf.is_tensor(num_samples):
-            if not num_samples.dtype.is_integer:
-                raise checks.fail("num_samples", "a positive int", num_samples)
-            if not tf.executing_eagerly():
-                positive = tf.debugging.assert_positive(
-                    num_samples, message="num_samples must be positive"
-                )
-                with tf.control_dependencies([positive]):
-                    return tf.identity(num_samples)
-            num_samples = num_samples.numpy().item()
-        return checks.positive_int("num_samples", num_samples)
+        raise NotImplementedError(
+            f"{type(self).__name__} does not sample: it defines no distribution to draw from"
+        )
 
 
 class LossModel(GenerativeModel):
@@ -293,11 +264,11 @@ class LossModel(GenerativeModel):
 
     def train_step(self, data):
         x, labels = self._unpack_data(data)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        share = replica_share(tf.shape(x)[0])  # n_r / N: replica gradients are summed
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x, labels, training=True)
             loss = self._mean_loss(terms)
-            scaled = self.optimizer.scale_loss(loss / replicas)
+            scaled = self.optimizer.scale_loss(tf.where(share > 0, loss, 0.0) * share)
         with float32_bias_gradients():  # bfloat16 bias gradients are wrong on CPU otherwise
             grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)

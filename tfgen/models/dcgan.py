@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import keras
 
 from tfgen import checks
+from tfgen.distributions import SYMMETRIC
+from tfgen.layers.dropout import ReplicaDropout
 from tfgen.models.gan import GANBase, output_layer_dtype
 
 
@@ -58,6 +60,8 @@ class DCGAN(GANBase):
     """
 
     event_ranks = (3,)
+    #: The generator ends in tanh: real images are scaled to [-1, 1] (``2 x - 1``).
+    value_range = SYMMETRIC
 
     def __init__(
         self,
@@ -94,11 +98,14 @@ class DCGAN(GANBase):
         h = keras.layers.Concatenate()([z, y]) if self.conditional else z
         h0, w0 = height // factor, width // factor
         h = keras.layers.Dense(h0 * w0 * self.generator_filters[0], use_bias=False)(h)
-        h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+        # synchronized: batch statistics over the global batch under a tf.distribute strategy, so
+        # replicas normalize alike and keep identical moving statistics (one device: no change)
+        norm = lambda: keras.layers.BatchNormalization(synchronized=True)  # noqa: E731
+        h = keras.layers.ReLU()(norm()(h))
         h = keras.layers.Reshape((h0, w0, self.generator_filters[0]))(h)
         for f in self.generator_filters[1:]:
             h = keras.layers.Conv2DTranspose(f, 4, 2, padding="same", use_bias=False)(h)
-            h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+            h = keras.layers.ReLU()(norm()(h))
         out = keras.layers.Conv2DTranspose(
             channels, 4, 2, padding="same", activation="tanh", dtype=output_layer_dtype()
         )(h)
@@ -109,10 +116,11 @@ class DCGAN(GANBase):
         if self.conditional:
             maps = keras.layers.Reshape((1, 1, self.num_classes))(y)
             h = keras.layers.Concatenate()([x, keras.layers.UpSampling2D((height, width))(maps)])
-        for f in self.discriminator_filters:
+        for i, f in enumerate(self.discriminator_filters):
             h = keras.layers.Conv2D(f, 4, 2, padding="same")(h)
             h = keras.layers.LeakyReLU(0.2)(h)
-            h = keras.layers.Dropout(self.dropout)(h) if self.dropout else h
+            seed = None if self.seed is None else self.seed + 1 + i  # masks differ per replica
+            h = ReplicaDropout(self.dropout, seed=seed)(h) if self.dropout else h
         h = keras.layers.Flatten()(h)
         self._finish(generator, [x, y] if self.conditional else x, h)
 

@@ -16,8 +16,10 @@ import keras
 import tensorflow as tf
 
 from tfgen import checks
+from tfgen.distributions import REAL, SYMMETRIC, ValueRange
 from tfgen.layers.gan import ExperienceReplay, MinibatchDiscrimination
 from tfgen.models.adversarial import AdversarialModel
+from tfgen.models.inputs import check_data
 
 
 def output_layer_dtype() -> str | None:
@@ -110,16 +112,35 @@ class GANBase(AdversarialModel):
     def _one_hot(self, labels):
         return None if labels is None else tf.one_hot(labels, self.num_classes)
 
+    @property
+    def value_range(self) -> ValueRange:
+        """The data a GAN is trained on: [-1, 1] under a tanh output, else any finite value."""
+        return SYMMETRIC if getattr(self, "output_activation", None) == "tanh" else REAL
+
     def generate(self, z, labels=None, training: bool = False) -> tf.Tensor:
-        """``G(z)`` (``labels``: int class ids of conditional models), examples ``[B, *shape]``."""
-        labels = self.check_labels(labels, _batch_size(z))
+        """``G(z)`` (``labels``: int class ids of conditional models), examples ``[B, *shape]``.
+
+        Raises:
+            ValueError: naming ``z`` (not finite ``[B, latent_dim]``) or ``labels``.
+        """
+        z = check_data("z", z, (self.latent_dim,))
+        return self._generate(z, self.check_labels(labels, _batch_size(z)), training)
+
+    def _generate(self, z, labels, training: bool = False) -> tf.Tensor:
         inputs = [z, self._one_hot(labels)] if self.conditional else z
         return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def discriminate(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        """Discriminator logits ``[B]`` (``D(x) > 0``: judged real); labels are checked."""
-        x = tf.convert_to_tensor(x)
-        labels = self.check_labels(labels, _batch_size(x))
+        """Discriminator logits ``[B]`` (``D(x) > 0``: judged real).
+
+        Raises:
+            ValueError: naming ``x`` (shape, or values outside :attr:`value_range`) or
+                ``labels``.
+        """
+        x = self.check_inputs(x)
+        return self._discriminate(x, self.check_labels(labels, _batch_size(x)), training)
+
+    def _discriminate(self, x, labels, training: bool = False) -> tf.Tensor:
         inputs = [x, self._one_hot(labels)] if self.conditional else x
         return tf.cast(self.discriminator(inputs, training=training), tf.float32)
 
@@ -147,7 +168,7 @@ class GANBase(AdversarialModel):
     # ----------------------------------------------------------------------------- losses
     def _fakes(self, x, labels, training):
         batch = tf.shape(x)[0]
-        return self.generate(self._latent(batch, self._seed()), labels, training=training)
+        return self._generate(self._latent(batch, self._seed()), labels, training=training)
 
     def discriminator_loss(self, x, labels=None, training: bool = False):
         """Cross-entropy of ``D`` on real ``x`` (target ``1 - label_smoothing``) and on fakes
@@ -160,8 +181,8 @@ class GANBase(AdversarialModel):
             )
             self.replay.push(fakes, mix_labels)
             fakes, fake_labels = shown, (shown_labels if labels is not None else None)
-        real = self.discriminate(x, labels, training=training)
-        fake = self.discriminate(fakes, fake_labels, training=training)
+        real = self._discriminate(x, labels, training=training)
+        fake = self._discriminate(fakes, fake_labels, training=training)
         target = 1.0 - self.label_smoothing
         loss = tf.reduce_mean(
             target * tf.nn.softplus(-real) + (1 - target) * tf.nn.softplus(real)
@@ -174,7 +195,7 @@ class GANBase(AdversarialModel):
 
     def generator_loss(self, x, labels=None, training: bool = False):
         """Non-saturating loss ``-log D(G(z))`` (fakes conditioned on the batch's labels)."""
-        fake = self.discriminate(self._fakes(x, labels, training), labels, training=training)
+        fake = self._discriminate(self._fakes(x, labels, training), labels, training=training)
         loss = tf.reduce_mean(tf.nn.softplus(-fake))
         return loss, {"g_loss": loss}
 
@@ -192,7 +213,8 @@ class GANBase(AdversarialModel):
         num_samples = self._check_num_samples(num_samples)
         seed = self._seed(seed)
         labels = self._sample_labels(labels, num_samples, seed)
-        return self.generate(self._latent(num_samples, seed), labels)
+        draw = lambda n, seed, labels: self._generate(self._latent(n, seed), labels)  # noqa: E731
+        return self._in_chunks(draw, num_samples, seed, labels)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -33,7 +33,8 @@ class GatedPixelCNN(PixelCNNBase):
     Args:
         event_shape: ``(H, W, C)``.
         num_layers: gated layers (including the first).
-        filters: channels of each stack.
+        filters: channels of each stack; a multiple of the image channels (the default 30 fits
+            grey and RGB images).
         kernel_size: odd size of the later layers' kernels.
         first_kernel_size: odd size of layer 0's kernels.
         output_filters: channels of the hidden 1x1 output layer (default ``2 * filters``).
@@ -61,7 +62,7 @@ class GatedPixelCNN(PixelCNNBase):
         self,
         event_shape: Sequence[int] = (28, 28, 1),
         num_layers: int = 6,
-        filters: int = 32,
+        filters: int = 30,
         kernel_size: int = 3,
         first_kernel_size: int = 7,
         output_filters: int | None = None,

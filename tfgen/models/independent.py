@@ -37,6 +37,9 @@ class IndependentBernoulli(DensityModel):
         TensorShape([5, 2, 2, 1])
     """
 
+    #: Bernoulli pixels: data in [0, 1], grey levels scored as given.
+    value_range = dists.UNIT
+
     def __init__(self, event_shape: Sequence[int] = (28, 28, 1), seed: int | None = None, **kwargs):
         super().__init__(event_shape=event_shape, seed=seed, **kwargs)
         self.logits = self.add_weight(shape=self.event_shape, initializer="zeros", name="logits")
@@ -59,9 +62,14 @@ class IndependentBernoulli(DensityModel):
         return tf.zeros_like(tf.cast(x, tf.float32)) + self.logits
 
     def log_prob(self, x, labels=None) -> tf.Tensor:
-        """Exact ``log p(x)`` in nats, ``[batch]``."""
+        """Exact ``log p(x)`` in nats, ``[batch]`` (``x`` in [0, 1], grey levels as given).
+
+        Raises:
+            ValueError: naming ``x`` or ``labels``.
+        """
+        x = self.check_inputs(x)
         self.check_labels(labels)
-        return self.distribution().log_prob(tf.cast(x, tf.float32))
+        return self.distribution().log_prob(x)
 
     def sample(
         self, num_samples: int, *, seed: int | None = None, labels=None, observed=None, mask=None
@@ -82,9 +90,10 @@ class IndependentBernoulli(DensityModel):
         """
         num_samples = self._check_num_samples(num_samples)
         self.check_labels(labels)
-        observed, mask = autoregressive.check_completion(
-            self.event_shape, num_samples, observed, mask
-        )
-        u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=self._seed(seed))
+        observed, mask = self.check_completion(num_samples, observed, mask)
+        return self._in_chunks(self._draw, num_samples, self._seed(seed), observed, mask)
+
+    def _draw(self, num_samples, seed, observed, mask) -> tf.Tensor:
+        u = tf.random.stateless_uniform([num_samples, *self.event_shape], seed=seed)
         draws = autoregressive.bernoulli_draw(self.logits, u)
         return draws if observed is None else tf.where(mask, observed, draws)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 from tfgen import checks
 from tfgen import distributions as dists
 from tfgen.metrics import nats_to_bits_per_dim
+from tfgen.models.inputs import check_data
 
 _DECODE_BUDGET = 4096  # images per decoder call in the importance-weighted log_prob
 
@@ -34,7 +36,15 @@ class LatentSpaceMixin:
     """
 
     def decode(self, z, labels=None, training: bool = False):
-        """``p(x | z)`` as a TFP distribution over the likelihood's support (float32)."""
+        """``p(x | z)`` as a TFP distribution over the likelihood's support (float32).
+
+        Raises:
+            ValueError: naming ``z`` (not finite ``[B, latent_dim]``) or ``labels``.
+        """
+        z = check_data("z", z, (self.latent_dim,))
+        return self._decode(z, self.check_labels(labels, self._batch_size(z)), training)
+
+    def _decode(self, z, labels=None, training: bool = False):
         outputs = self.decoder_outputs(z, labels, training=training)
         return self.image_likelihood.distribution(outputs)
 
@@ -83,6 +93,11 @@ class LatentSpaceMixin:
         num_samples = self._check_num_samples(num_samples)
         seed = self._seed(seed)
         labels = self._sample_labels(labels, num_samples, seed)
+        draw = lambda n, seed, labels: self._draw_images(n, seed, labels, mean)  # noqa: E731
+        return self._in_chunks(draw, num_samples, seed, labels)
+
+    def _draw_images(self, num_samples, seed, labels, mean: bool) -> tf.Tensor:
+        """``sample``'s draw of one chunk (arguments already validated)."""
         z = self.prior_draw(num_samples, seed, labels)
         outputs = self.decoder_outputs(z, labels)
         if mean:
@@ -94,7 +109,13 @@ class LatentSpaceMixin:
         return self.image_likelihood.from_support(draws)
 
     def reconstruct(self, x, labels=None) -> tf.Tensor:
-        """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1]."""
+        """Mean of ``p(x | z)`` at the posterior mean ``z = E[z | x]``: images in [0, 1].
+
+        Raises:
+            ValueError: naming ``x`` or ``labels`` (see :meth:`check_inputs`).
+        """
+        x = self.check_inputs(x)
+        labels = self.check_labels(labels, self._batch_size(x))
         z = self.encode(x, labels).mean()
         return self.image_likelihood.mean(self.decoder_outputs(z, labels))
 
@@ -111,12 +132,11 @@ class LatentSpaceMixin:
             ``[steps, H, W, C]`` for single images, ``[B, steps, H, W, C]`` for batches.
         """
         steps = checks.int_at_least("steps", steps, 2)
-        x_a, x_b = tf.convert_to_tensor(x_a, tf.float32), tf.convert_to_tensor(x_b, tf.float32)
+        single = np.ndim(x_a) == len(self.event_shape)
+        x_a = self.check_inputs(x_a, "x_a", single=True)
+        x_b = self.check_inputs(x_b, "x_b", single=True)
         if x_a.shape != x_b.shape:
-            raise ValueError(f"x_a and x_b must have the same shape; got {x_a.shape}, {x_b.shape}")
-        single = x_a.shape.rank == 3
-        if single:
-            x_a, x_b = x_a[None], x_b[None]
+            raise ValueError(f"x_b must have the shape of x_a {x_a.shape}; got {x_b.shape}")
         labels = self.check_labels(labels, int(x_a.shape[0]))
         z_a, z_b = self.encode(x_a, labels).mean(), self.encode(x_b, labels).mean()
         t = tf.linspace(0.0, 1.0, int(steps))[:, None, None]  # [steps, 1, 1]
@@ -147,7 +167,7 @@ class LatentVariableMixin(LatentSpaceMixin):
         """
         q = self.encode(x, labels, training=training)
         z = q.sample(seed=self._seed(seed))
-        p_x = self.decode(z, labels, training=training)
+        p_x = self._decode(z, labels, training=training)
         reconstruction = -p_x.log_prob(self.image_likelihood.to_support(x))
         kl = dists.kl_divergence(q, self.prior_distribution, samples=z)
         elbo = -(reconstruction + kl)
@@ -169,8 +189,13 @@ class LatentVariableMixin(LatentSpaceMixin):
             x: ``[batch, H, W, C]`` images.
             labels: class ids for conditional models.
             seed: optional int: the same seed gives the same ``z`` draw, hence the same value.
+
+        Raises:
+            ValueError: naming ``x``, ``labels`` or ``seed``.
         """
-        return self.elbo_terms(x, self.check_labels(labels), training=False, seed=seed)["elbo"]
+        x = self.check_inputs(x)
+        labels = self.check_labels(labels, self._batch_size(x))
+        return self.elbo_terms(x, labels, training=False, seed=seed)["elbo"]
 
     def log_prob(
         self,
@@ -200,12 +225,16 @@ class LatentVariableMixin(LatentSpaceMixin):
 
         Returns:
             ``[batch]`` float32 tensor of log-likelihood estimates.
+
+        Raises:
+            ValueError: naming ``x``, ``labels``, ``importance_samples``, ``seed`` or
+                ``chunk_size``.
         """
         k = checks.positive_int("importance_samples", importance_samples)
         if chunk_size is not None:
             chunk_size = checks.positive_int("chunk_size", chunk_size)
-        labels = self.check_labels(labels)
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = self.check_inputs(x)
+        labels = self.check_labels(labels, self._batch_size(x))
         q = self.encode(x, labels)
         target = self.image_likelihood.to_support(x)
         seed = self._seed(seed)
@@ -220,7 +249,7 @@ class LatentVariableMixin(LatentSpaceMixin):
             z = z_all[start : start + chunk_size]
             n = z.shape[0]
             flat_z = tf.reshape(z, [-1, z.shape[-1]])
-            log_px = self.decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
+            log_px = self._decode(flat_z, _tile(labels, n)).log_prob(_tile(target, n))
             log_px = tf.reshape(log_px, [n, -1])
             log_w.append(log_px + self.prior_distribution.log_prob(z) - q.log_prob(z))
         log_w = tf.concat(log_w, axis=0)

@@ -48,6 +48,9 @@ class NADE(NADEBase):
         Larochelle & Murray, "The Neural Autoregressive Distribution Estimator", AISTATS 2011.
     """
 
+    #: Bernoulli conditionals: data in [0, 1], grey levels scored as given.
+    value_range = dists.UNIT
+
     def __init__(
         self,
         event_shape: Sequence[int] = (28, 28, 1),
@@ -72,8 +75,12 @@ class NADE(NADEBase):
         return logits[:, None]
 
     def conditional_logits(self, x) -> tf.Tensor:
-        """Logits of ``p(x_{o(i)} = 1 | x_{o(<i)})`` for every i, ``[B, D]`` in visiting order."""
-        return self.conditional_params(self._flatten_ordered(x))[..., 0]
+        """Logits of ``p(x_{o(i)} = 1 | x_{o(<i)})`` for every i, ``[B, D]`` in visiting order.
+
+        Raises:
+            ValueError: naming ``x`` (see :meth:`check_inputs`).
+        """
+        return self.conditional_params(self._flatten_ordered(self.check_inputs(x)))[..., 0]
 
     def _log_prob_ordered(self, v):
         logits = self.conditional_params(v)[..., 0]

@@ -172,7 +172,13 @@ class NADEBase(AutoregressiveMixin, DensityModel):
         return v, tf.zeros(tf.shape(v)[:1])
 
     def log_prob(self, x, labels=None) -> tf.Tensor:
-        """Exact ``log p(x)`` in nats, shape ``[batch]``: all D conditionals in one pass."""
+        """Exact ``log p(x)`` in nats, shape ``[batch]``: all D conditionals in one pass.
+
+        Raises:
+            ValueError: naming ``x`` (not ``[batch, *event_shape]``, or values outside
+                :attr:`value_range`) or ``labels``.
+        """
+        x = self.check_inputs(x)
         self.check_labels(labels)
         v, log_det = self._to_model_space(x)
         return self._log_prob_ordered(v) + log_det
@@ -187,13 +193,8 @@ class NADEBase(AutoregressiveMixin, DensityModel):
         return self._log_prob_ordered(v) + log_det
 
     # ------------------------------------------------------------------ sampling
-    def _check_completion(self, num_samples, observed, mask):
-        """Validates ``observed``/``mask`` and returns them ordered ``[N, D]`` (or None, None)."""
-        observed, mask = autoregressive.check_completion(
-            self.event_shape, num_samples, observed, mask
-        )
-        if observed is None:
-            return None, None
+    def _completion_values(self, observed, mask):
+        """Validated ``observed``/``mask`` ``[N, H, W, C]`` as ordered ``[N, D]`` values / bool."""
         values, _ = self._to_model_space(observed, observed=True)
         return values, self._flatten_ordered(tf.cast(mask, tf.float32)) > 0.5
 
@@ -225,11 +226,17 @@ class NADEBase(AutoregressiveMixin, DensityModel):
         """
         num_samples = self._check_num_samples(num_samples)
         self.check_labels(labels)
-        observed_v, mask_v = self._check_completion(num_samples, observed, mask)
-        noise = self._noise(num_samples, self._seed(seed))
-        if observed_v is None:
+        observed, mask = self.check_completion(num_samples, observed, mask)
+        return self._in_chunks(self._draw_images, num_samples, self._seed(seed), observed, mask)
+
+    def _draw_images(self, num_samples, seed, observed, mask) -> tf.Tensor:
+        """``sample``'s draw of one chunk (arguments already validated)."""
+        noise = self._noise(num_samples, seed)
+        if observed is None:
             observed_v = tf.zeros(tf.shape(noise)[:2])
             mask_v = tf.zeros(tf.shape(noise)[:2], tf.bool)
+        else:
+            observed_v, mask_v = self._completion_values(observed, mask)
         if tf.executing_eagerly():  # one traced loop per model, reused by later calls
             loop = autoregressive.cached_function(self, "sample", type(self)._sample_loop)
             values = loop(noise, observed_v, mask_v)

@@ -1,13 +1,10 @@
-"""PixelCNN (van den Oord et al. 2016) and the base it shares with the gated PixelCNN.
+"""PixelCNN (van den Oord et al. 2016) and the sizes it shares with the gated PixelCNN.
 
-Both are exact autoregressive density models over raster-ordered pixels (channels in order within
-a pixel): ``log p(x) = sum_i log p(x_i | x_<i)``, with Bernoulli logits for binary images or
-256-way categorical logits for 8-bit images. ``call``/``predict`` return the per-pixel logits
-``[N, H, W, C * params]``; ``log_prob`` is exact; ``sample`` draws pixel by pixel, with the cached
-fast path of Ramachandran et al. (2017) by default: the generic loop is in
-:mod:`tfgen.models.pixelcnn_sampling`, each network's cached steps (``cache_init``, ``cache_row``,
-``cache_pixel``) sit next to its layers. :class:`~tfgen.models.gated_pixelcnn.GatedPixelCNN` is in
-its own module.
+The likelihood, ``call``/``log_prob``/``sample`` and the output head come from
+:class:`~tfgen.models.raster.RasterAutoregressiveModel` (shared with the PixelRNN); the generic
+generation loop from :mod:`tfgen.models.pixelcnn_sampling`. Each network's cached sampling steps
+(``cache_init``, ``cache_row``, ``cache_pixel``) sit next to its layers.
+:class:`~tfgen.models.gated_pixelcnn.GatedPixelCNN` is in its own module.
 """
 
 from __future__ import annotations
@@ -18,16 +15,13 @@ import keras
 import tensorflow as tf
 
 from tfgen import checks
-from tfgen import distributions as dists
 from tfgen.layers.masked import MaskedConv2D
-from tfgen.models import pixelcnn_sampling as sampling
-from tfgen.models.autoregressive import AutoregressiveMixin
-from tfgen.models.base import DensityModel
 from tfgen.models.pixelcnn_sampling import at, put, window
+from tfgen.models.raster import RasterAutoregressiveModel
 
 
-class PixelCNNBase(AutoregressiveMixin, DensityModel):
-    """Shared likelihood, output head, ``log_prob``, ``sample`` and config of the PixelCNNs.
+class PixelCNNBase(RasterAutoregressiveModel):
+    """The PixelCNNs' sizes (layers, filters, kernels, output filters) on the raster base.
 
     A subclass builds its layers in ``__init__`` (then calls :meth:`build_all`) and implements
     :meth:`logits` and the cached sampling steps :meth:`cache_init`, :meth:`cache_row` and
@@ -48,11 +42,10 @@ class PixelCNNBase(AutoregressiveMixin, DensityModel):
         seed: int | None,
         **kwargs,
     ):
-        super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
+        super().__init__(event_shape, first_kernel_size, likelihood, num_classes, seed, **kwargs)
         self.num_layers = checks.positive_int("num_layers", num_layers)
         self.filters = checks.positive_int("filters", filters)
         self.kernel_size = checks.odd_int("kernel_size", kernel_size, 3)
-        self.first_kernel_size = checks.odd_int("first_kernel_size", first_kernel_size, 3)
         channels = self.event_shape[-1]
         if filters % channels:
             raise checks.fail("filters", f"divisible by the image channels {channels}", filters)
@@ -62,142 +55,7 @@ class PixelCNNBase(AutoregressiveMixin, DensityModel):
             what = f"None or a positive multiple of the image channels {channels}"
             raise checks.fail("output_filters", what, output_filters)
         self.output_filters = output_filters
-        self.likelihood = likelihood
-        self.image_likelihood = dists.get_likelihood(likelihood)
-        hidden = output_filters or 2 * filters
-        out_channels = channels * self.image_likelihood.params_per_channel
-        self.output_hidden = MaskedConv2D(hidden, 1, "B", channels, name="output_hidden")
-        self.output_logits = MaskedConv2D(
-            out_channels, 1, "B", channels, name="output_logits", dtype="float32"
-        )
-
-    @property
-    def input_padding(self) -> int:
-        """Zero border around the image during sampling: the first layer's reach."""
-        return self.first_kernel_size // 2
-
-    def build_all(self) -> None:
-        """Creates every weight now (one forward pass on a zero image)."""
-        labels = tf.zeros([1], tf.int32) if self.conditional else None
-        self.logits(tf.zeros([1, *self.event_shape]), labels)
-        self.built = True
-
-    def label_embedding_layer(self, size: int) -> keras.layers.Embedding | None:
-        """A ``[num_classes, size]`` label embedding (None when unconditional)."""
-        if not self.conditional:
-            return None
-        # N(0, 1) rows: labels change the conditionals visibly from initialisation on
-        return keras.layers.Embedding(
-            self.num_classes,
-            size,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
-            name="label_embedding",
-        )
-
-    def conditions(self, labels, num: int, size: int) -> list:
-        """``num`` per-layer label embeddings ``[N, size]`` (Nones when unconditional)."""
-        if labels is None:
-            return [None] * num
-        emb = tf.cast(self.label_embedding(labels), self.compute_dtype)
-        return tf.split(emb, num, axis=-1)
-
-    def output_head(self, h: tf.Tensor, one_position: bool = False) -> tf.Tensor:
-        """``ReLU -> 1x1 -> ReLU -> 1x1``: features to logits (``one_position``: ``[N, F]``)."""
-        if one_position:
-            hidden = tf.nn.relu(at(self.output_hidden, tf.nn.relu(h)))
-            return at(self.output_logits, hidden)
-        return self.output_logits(tf.nn.relu(self.output_hidden(tf.nn.relu(h))))
-
-    def network_input(self, x) -> tf.Tensor:
-        """Images in [0, 1] -> the values the network reads (quantized to the support).
-
-        The quantization is straight-through, so gradients with respect to ``x`` exist (the
-        causality checks differentiate the logits with respect to the image).
-        """
-        like = self.image_likelihood
-        x = tf.convert_to_tensor(x, tf.float32)
-        return x + tf.stop_gradient(like.from_support(like.to_support(x)) - x)
-
-    def logits(self, x, labels=None) -> tf.Tensor:
-        """Per-pixel logits ``[N, H, W, C * params]`` of ``p(x_i | x_<i)``.
-
-        ``x`` holds network inputs (:meth:`network_input`), ``labels`` validated int32 ids.
-        """
-        raise NotImplementedError
-
-    def cache_init(self, n, labels):
-        """Cached sampling: ``(state, consts)`` for ``n`` images (see pixelcnn_sampling)."""
-        raise NotImplementedError
-
-    def cache_row(self, state, consts, x_pad, r):
-        """Cached sampling, start of row ``r``: ``(state, row)``."""
-        raise NotImplementedError
-
-    def cache_pixel(self, state, consts, row, x_pad, r, c):
-        """Cached sampling: ``(logits [N, C * params], state)`` at pixel ``(r, c)``."""
-        raise NotImplementedError
-
-    def call(self, inputs, training: bool = False) -> tf.Tensor:
-        x, labels = self._split_inputs(inputs)
-        return self.logits(self.network_input(x), self.check_labels(labels))
-
-    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        x = tf.convert_to_tensor(x, tf.float32)
-        logits = self.logits(self.network_input(x), labels)
-        like = self.image_likelihood
-        return like.distribution(logits).log_prob(like.to_support(x))
-
-    def log_prob(self, x, labels=None) -> tf.Tensor:
-        """Exact ``log p(x)`` (or ``log p(x | labels)``) in nats, ``[batch]``.
-
-        Args:
-            x: ``[batch, H, W, C]`` images in [0, 1] (binary for ``"bernoulli"``).
-            labels: ``[batch]`` class ids (conditional models only).
-        """
-        x = tf.convert_to_tensor(x, tf.float32)
-        return self.training_log_prob(x, self.check_labels(labels, x.shape[0]))
-
-    def sample(
-        self,
-        num_samples: int,
-        *,
-        seed: int | None = None,
-        labels=None,
-        method: str = "cached",
-        observed=None,
-        mask=None,
-    ) -> tf.Tensor:
-        """Draws images ``[num_samples, H, W, C]`` pixel by pixel (channels in order).
-
-        Each value is drawn from its conditional with its own stateless random numbers (the same
-        for both methods), so ``"cached"`` and ``"naive"`` give the same images for the same seed
-        and weights, up to a rare flip where float rounding of the logits moves a probability
-        across the random threshold.
-
-        Args:
-            num_samples: how many images.
-            seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` class ids (conditional models only); None draws them
-                uniformly from ``[0, num_classes)``.
-            method: ``"cached"`` (default: every layer is evaluated once per pixel from cached
-                activations, Ramachandran et al. 2017) or ``"naive"`` (one full network pass per
-                pixel and channel: the reference).
-            observed: images ``[num_samples, H, W, C]`` (or one ``[H, W, C]``) in [0, 1] whose
-                pixels where ``mask`` is true are kept instead of drawn (image completion; each
-                missing pixel is drawn from ``p(x_i | x_<i)``, given pixels before it only).
-            mask: bool (or 0/1) array broadcastable to the samples: true where ``observed``
-                is given. Required with ``observed`` (see
-                :func:`tfgen.models.autoregressive.check_completion`).
-
-        Raises:
-            ValueError: naming ``method``, ``num_samples``, ``labels``, ``observed`` or ``mask``.
-        """
-        checks.one_of("method", method, sampling.METHODS)
-        num_samples = self._check_num_samples(num_samples)
-        seed = self._seed(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
-        observed, mask = sampling.check_completion(self, num_samples, observed, mask)
-        return sampling.sample(self, method, num_samples, seed, labels, observed, mask)
+        self.build_output_head(output_filters or 2 * filters)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -205,10 +63,7 @@ class PixelCNNBase(AutoregressiveMixin, DensityModel):
             num_layers=self.num_layers,
             filters=self.filters,
             kernel_size=self.kernel_size,
-            first_kernel_size=self.first_kernel_size,
             output_filters=self.output_filters,
-            likelihood=self.likelihood,
-            num_classes=self.num_classes,
         )
         return config
 
@@ -227,7 +82,8 @@ class PixelCNN(PixelCNNBase):
     Args:
         event_shape: ``(H, W, C)``.
         num_layers: residual blocks.
-        filters: channels of the blocks' inner layers (the residual stream has twice as many).
+        filters: channels of the blocks' inner layers (the residual stream has twice as many);
+            a multiple of the image channels (the default 18 fits grey and RGB images).
         kernel_size: odd size of the blocks' type-B convolutions.
         first_kernel_size: odd size of the first (type-A) convolution.
         output_filters: channels of the hidden 1x1 output layer (default ``2 * filters``).
@@ -256,7 +112,7 @@ class PixelCNN(PixelCNNBase):
         self,
         event_shape: Sequence[int] = (28, 28, 1),
         num_layers: int = 15,
-        filters: int = 16,
+        filters: int = 18,
         kernel_size: int = 3,
         first_kernel_size: int = 7,
         output_filters: int | None = None,

@@ -97,25 +97,13 @@ def at(layer, t: tf.Tensor) -> tf.Tensor:
     return layer.call_window(t[:, None, None, :])
 
 
-def check_completion(model, num_samples, observed, mask):
-    """Validates ``observed``/``mask`` and returns them as ``[N, H, W, C]`` float32 / bool.
-
-    :func:`tfgen.models.autoregressive.check_completion` plus a range check: ``observed`` holds
-    images in [0, 1], returned as the values the network reads (``model.network_input``).
-    Without ``observed`` both are returned as "nothing observed" (zeros, all false).
-
-    Raises:
-        ValueError: naming ``observed`` or ``mask``.
-    """
+def completion_inputs(model, num_samples, observed, mask):
+    """``observed``/``mask`` (validated by ``model.check_completion``, or None) as the
+    ``[N, H, W, C]`` network inputs / bool mask of the sampling loop; without ``observed``,
+    "nothing observed" (zeros, all false)."""
     shape = [num_samples, *model.event_shape]
-    observed, mask = autoregressive.check_completion(model.event_shape, num_samples, observed, mask)
     if observed is None:
         return tf.zeros(shape), tf.zeros(shape, tf.bool)
-    if tf.executing_eagerly():
-        values = observed.numpy()
-        if values.size and (values.min() < 0.0 or values.max() > 1.0):
-            raise ValueError(f"observed must be images in [0, 1]; got range [{values.min()}, "
-                             f"{values.max()}]")  # fmt: skip
     return model.network_input(observed), mask
 
 
@@ -217,7 +205,7 @@ def sample(model, method: str, num_samples, seed, labels, observed, mask) -> tf.
     """Runs :func:`generate` in a ``tf.function`` cached per model and method.
 
     Arguments are already validated (see ``PixelCNNBase.sample``): ``seed`` is a ``[2]`` int32
-    stateless seed, ``observed``/``mask`` come from :func:`check_completion`.
+    stateless seed, ``observed``/``mask`` come from :func:`completion_inputs`.
 
     Raises:
         ValueError: naming ``method`` when it is not one of :data:`METHODS`.
@@ -231,7 +219,7 @@ def sample(model, method: str, num_samples, seed, labels, observed, mask) -> tf.
 __all__ = [
     "METHODS",
     "at",
-    "check_completion",
+    "completion_inputs",
     "draw",
     "gate",
     "generate",

@@ -14,23 +14,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfgen import checks
-from tfgen import distributions as dists
 from tfgen.layers.masked import MaskedConv2D
 from tfgen.layers.pixel_lstm import DiagonalBiLSTM, RowLSTM, lstm_cell
-from tfgen.models import pixelcnn_sampling as sampling
-from tfgen.models.autoregressive import AutoregressiveMixin
-from tfgen.models.base import DensityModel
 from tfgen.models.pixelcnn_sampling import at, put, window
+from tfgen.models.raster import RasterAutoregressiveModel
 
 KINDS = ("row_lstm", "diagonal_bilstm")
 
 
 @keras.saving.register_keras_serializable(package="tfgen")
-class PixelRNN(AutoregressiveMixin, DensityModel):
+class PixelRNN(RasterAutoregressiveModel):
     """PixelRNN: a 7x7 mask-A convolution, ``num_layers`` residual LSTM layers, a 1x1 head.
 
     The input convolution maps the image to ``2 * hidden_units`` features; each layer (a
@@ -46,7 +42,8 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
         event_shape: ``(H, W, C)``.
         kind: ``"row_lstm"`` or ``"diagonal_bilstm"``.
         num_layers: LSTM layers.
-        hidden_units: LSTM units per layer (and direction); a multiple of the image channels.
+        hidden_units: LSTM units per layer (and direction); a multiple of the image channels (the
+            default 30 fits grey and RGB images).
         kernel_size: odd ``k >= 3`` of the Row LSTM's ``1 x k`` convolutions (unused by the
             Diagonal BiLSTM, whose state-to-state kernel is ``2 x 1`` by construction).
         first_kernel_size: odd size of the mask-A input convolution.
@@ -76,7 +73,7 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
         event_shape: Sequence[int] = (28, 28, 1),
         kind: str = "diagonal_bilstm",
         num_layers: int = 2,
-        hidden_units: int = 32,
+        hidden_units: int = 30,
         kernel_size: int = 3,
         first_kernel_size: int = 7,
         likelihood: str = "bernoulli",
@@ -84,17 +81,14 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
         seed: int | None = None,
         **kwargs,
     ):
-        super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
+        super().__init__(event_shape, first_kernel_size, likelihood, num_classes, seed, **kwargs)
         self.kind = checks.one_of("kind", kind, KINDS)
         self.num_layers = checks.positive_int("num_layers", num_layers)
         self.hidden_units = checks.positive_int("hidden_units", hidden_units)
         self.kernel_size = checks.odd_int("kernel_size", kernel_size, 3)
-        self.first_kernel_size = checks.odd_int("first_kernel_size", first_kernel_size, 3)
         c, u = self.event_shape[-1], self.hidden_units
         if u % c:
             raise checks.fail("hidden_units", f"a multiple of the image channels {c}", u)
-        self.likelihood = likelihood
-        self.image_likelihood = dists.get_likelihood(likelihood)
         f = 2 * u
         self.input_conv = MaskedConv2D(f, self.first_kernel_size, "A", c, name="input_conv")
         if self.kind == "row_lstm":
@@ -103,23 +97,9 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
             make = lambda i: DiagonalBiLSTM(u, c, name=f"diagonal_bilstm_{i}")  # noqa: E731
         self.lstms = [make(i) for i in range(self.num_layers)]
         self.up = [MaskedConv2D(f, 1, "B", c, name=f"up_{i}") for i in range(self.num_layers)]
-        self.output_hidden = MaskedConv2D(f, 1, "B", c, name="output_hidden")
-        params = c * self.image_likelihood.params_per_channel
-        self.output_logits = MaskedConv2D(params, 1, "B", c, name="output_logits", dtype="float32")
-        self.label_embedding = None
-        if self.conditional:
-            self.label_embedding = keras.layers.Embedding(
-                self.num_classes, (self.num_layers + 1) * f, name="label_embedding",
-                embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
-            )  # fmt: skip
-        labels = tf.zeros([1], tf.int32) if self.conditional else None
-        self.logits(tf.zeros([1, *self.event_shape]), labels)  # every weight exists from now on
-        self.built = True
-
-    @property
-    def input_padding(self) -> int:
-        """Zero border around the image during sampling: the input convolution's reach."""
-        return self.first_kernel_size // 2
+        self.build_output_head(f)
+        self.label_embedding = self.label_embedding_layer((self.num_layers + 1) * f)
+        self.build_all()
 
     @property
     def sequential_steps(self) -> int:
@@ -128,28 +108,9 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
         return h if self.kind == "row_lstm" else w + h - 1
 
     # ------------------------------------------------------------------------------ network
-    def network_input(self, x) -> tf.Tensor:
-        """Images in [0, 1] -> the values the network reads (straight-through quantization)."""
-        like = self.image_likelihood
-        x = tf.convert_to_tensor(x, tf.float32)
-        return x + tf.stop_gradient(like.from_support(like.to_support(x)) - x)
-
-    def conditions(self, labels) -> list:
-        """``num_layers + 1`` label embeddings ``[N, 2 * hidden_units]`` (Nones: unconditional)."""
-        if labels is None:
-            return [None] * (self.num_layers + 1)
-        emb = tf.cast(self.label_embedding(labels), self.compute_dtype)
-        return tf.split(emb, self.num_layers + 1, axis=-1)
-
-    def output_head(self, h: tf.Tensor, one_position: bool = False) -> tf.Tensor:
-        """``ReLU -> 1x1 -> ReLU -> 1x1``: features to logits (``one_position``: ``[N, F]``)."""
-        if one_position:
-            return at(self.output_logits, tf.nn.relu(at(self.output_hidden, tf.nn.relu(h))))
-        return self.output_logits(tf.nn.relu(self.output_hidden(tf.nn.relu(h))))
-
     def logits(self, x, labels=None) -> tf.Tensor:
         """Per-pixel logits ``[N, H, W, C * params]`` of ``p(x_i | x_<i)`` from network inputs."""
-        conds = self.conditions(labels)
+        conds = self.conditions(labels, self.num_layers + 1, 2 * self.hidden_units)
         image = tf.cast(x, self.compute_dtype)
         h = self.input_conv(image)
         h = h if conds[0] is None else h + conds[0][:, None, None]
@@ -158,84 +119,6 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
             h = h + self.up[i](out)
             h = h if conds[i + 1] is None else h + conds[i + 1][:, None, None]
         return self.output_head(h)
-
-    def call(self, inputs, training: bool = False) -> tf.Tensor:
-        x, labels = self._split_inputs(inputs)
-        return self.logits(self.network_input(x), self.check_labels(labels))
-
-    # ------------------------------------------------------------------------------ density
-    def check_images(self, x) -> tf.Tensor:
-        """``x`` as float32 after checking its shape and (eagerly) the likelihood's support.
-
-        Raises:
-            ValueError: naming ``x``.
-        """
-        x = tf.convert_to_tensor(x, tf.float32)
-        if x.shape.rank is not None and x.shape[1:].as_list() != list(self.event_shape):
-            raise checks.fail("x", f"images [batch, {', '.join(map(str, self.event_shape))}]",
-                              f"shape {x.shape.as_list()}")  # fmt: skip
-        if tf.executing_eagerly() and x.shape.num_elements():
-            v = x.numpy()
-            if self.likelihood == "bernoulli" and not np.isin(v, (0.0, 1.0)).all():
-                raise checks.fail("x", "binary (0/1) for likelihood='bernoulli'", f"{v.min()}..")
-            if not (np.isfinite(v).all() and v.min() >= 0.0 and v.max() <= 1.0):
-                raise checks.fail("x", "images in [0, 1]", f"range [{v.min()}, {v.max()}]")
-        return x
-
-    def training_log_prob(self, x, labels=None, training: bool = False) -> tf.Tensor:
-        x = tf.convert_to_tensor(x, tf.float32)
-        logits = self.logits(self.network_input(x), labels)
-        like = self.image_likelihood
-        return like.distribution(logits).log_prob(like.to_support(x))
-
-    def log_prob(self, x, labels=None) -> tf.Tensor:
-        """Exact ``log p(x)`` (or ``log p(x | labels)``) in nats, ``[batch]``.
-
-        Args:
-            x: ``[batch, H, W, C]`` images in [0, 1] (binary for ``"bernoulli"``).
-            labels: ``[batch]`` class ids (conditional models only).
-
-        Raises:
-            ValueError: naming ``x`` or ``labels``.
-        """
-        x = self.check_images(x)
-        return self.training_log_prob(x, self.check_labels(labels, x.shape[0]))
-
-    def sample(
-        self,
-        num_samples: int,
-        *,
-        seed: int | None = None,
-        labels=None,
-        method: str = "cached",
-        observed=None,
-        mask=None,
-    ) -> tf.Tensor:
-        """Draws images ``[num_samples, H, W, C]`` pixel by pixel (channels in order).
-
-        Both methods draw each value with the same stateless random numbers, so they give the same
-        images for a seed (up to a rare flip where float rounding moves a probability across its
-        random threshold).
-
-        Args:
-            num_samples: how many images.
-            seed: int for reproducible samples; None draws from the model's random stream.
-            labels: ``[num_samples]`` class ids (conditional models only); None draws them
-                uniformly from ``[0, num_classes)``.
-            method: ``"cached"`` (LSTM states carried along: each layer runs once per pixel) or
-                ``"naive"`` (one full network pass per value: the reference).
-            observed: images whose pixels where ``mask`` is true are kept (completion).
-            mask: bool (or 0/1) array broadcastable to the samples, true where observed.
-
-        Raises:
-            ValueError: naming ``method``, ``num_samples``, ``labels``, ``observed`` or ``mask``.
-        """
-        checks.one_of("method", method, sampling.METHODS)
-        num_samples = self._check_num_samples(num_samples)
-        seed = self._seed(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
-        observed, mask = sampling.check_completion(self, num_samples, observed, mask)
-        return sampling.sample(self, method, num_samples, seed, labels, observed, mask)
 
     # ------------------------------------------------------------------------------ cached steps
     # Per layer the state holds the current row of the layer's input (``rows``) and the LSTM
@@ -248,7 +131,7 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
         zeros = lambda *s: tf.zeros([n, *s], self.compute_dtype)  # noqa: E731
         width = w + pad if self.kind == "row_lstm" else w
         layer = lambda: (zeros(width, 2 * u),) + tuple(zeros(w, u) for _ in range(6))  # noqa: E731
-        return [layer() for _ in self.lstms], self.conditions(labels)
+        return [layer() for _ in self.lstms], self.conditions(labels, len(self.lstms) + 1, 2 * u)
 
     def cache_row(self, state, consts, x_pad, r):
         """Start of row ``r``: the finished row becomes the previous one."""
@@ -311,9 +194,6 @@ class PixelRNN(AutoregressiveMixin, DensityModel):
             num_layers=self.num_layers,
             hidden_units=self.hidden_units,
             kernel_size=self.kernel_size,
-            first_kernel_size=self.first_kernel_size,
-            likelihood=self.likelihood,
-            num_classes=self.num_classes,
         )
         return config
 

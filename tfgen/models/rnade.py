@@ -93,6 +93,12 @@ class RNADE(NADEBase):
         self.num_params = 3 * self.num_components
         super().__init__(event_shape, hidden_units, ordering, seed, **kwargs)
 
+    @property
+    def value_range(self) -> dists.ValueRange:
+        """8-bit levels ``k / 255`` in [0, 1] with ``"dequantize_logit"``; any finite value
+        without preprocessing."""
+        return dists.EIGHT_BIT if self.preprocessing else dists.REAL
+
     def _build_head(self) -> None:
         d, h, k = self.num_dims, self.hidden_units, self.num_components
         self.activation_scale = self.add_weight(

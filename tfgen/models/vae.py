@@ -114,7 +114,12 @@ class VAE(LatentVariableMixin, DensityModel):
         return self.prior_layer.distribution()
 
     def encode(self, x, labels=None, training: bool = False):
-        """``q(z | x)``: a ``tfd.MultivariateNormalDiag`` with batch shape ``[B]``."""
+        """``q(z | x)``: a ``tfd.MultivariateNormalDiag`` with batch shape ``[B]``.
+
+        Raises:
+            ValueError: naming ``x`` or ``labels`` (see :meth:`check_inputs`).
+        """
+        x = self.check_inputs(x)
         inputs = self.encoder_inputs(x, labels, training=training)
         return dists.gaussian_posterior(self.encoder(inputs, training=training))
 
@@ -124,7 +129,7 @@ class VAE(LatentVariableMixin, DensityModel):
 
     def encoder_inputs(self, x, labels=None, training: bool = False) -> tf.Tensor:
         """What the encoder sees: the images (conditional subclasses append label features)."""
-        self.check_labels(labels)
+        self.check_labels(labels, self._batch_size(x))
         return x
 
     def decoder_inputs(self, z, labels=None, training: bool = False) -> tf.Tensor:

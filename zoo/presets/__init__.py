@@ -7,6 +7,9 @@ produced each figure. The machinery is in :mod:`zoo.presets.core`; each model fa
 its presets in its own module here (``vae.py``, ...), imported below.
 """
 
+import dataclasses as _dataclasses
+
+from zoo import records as _records
 from zoo.presets import (
     aae,  # noqa: F401  (registers its presets)
     autoencoder,  # noqa: F401  (registers its presets)
@@ -40,3 +43,17 @@ __all__ = [
     "register",
     "steps_per_epoch",
 ]
+
+
+def _results_from_records() -> None:
+    """A preset with a record (``zoo/results/<name>.json``) quotes the record's figures and
+    command (figures made by other commands, e.g. benchmarks, stay beside them)."""
+    for name, record in _records.all_records().items():
+        if name in PRESETS:
+            results = dict(PRESETS[name].results)  # figures of other commands stay
+            results.update({k: v["mean"] for k, v in record["figures"].items()})
+            results.update(commands=[record["command"]], record=f"zoo/results/{name}.json")
+            PRESETS[name] = _dataclasses.replace(PRESETS[name], results=results)
+
+
+_results_from_records()

@@ -6,6 +6,7 @@ something (``make_optimizer``, ``steps_per_epoch``, ``build``), so ``import zoo`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
@@ -161,7 +162,14 @@ def steps_per_epoch(recipe: TrainRecipe) -> int:
     return math.ceil(len(data.load_arrays(recipe.dataset, "train")[0]) / recipe.batch_size)
 
 
-def build(name: str | Preset, **overrides) -> keras.Model:
+def build(
+    name: str | Preset,
+    *,
+    strategy: str | None = None,
+    precision: str | None = None,
+    jit: str | None = None,
+    **overrides,
+) -> keras.Model:
     """The preset's model, compiled with one optimizer (and schedule) per optimizer it names.
 
     Seeds Python, NumPy and TensorFlow with the recipe's ``seed`` first (``keras.utils.
@@ -171,6 +179,12 @@ def build(name: str | Preset, **overrides) -> keras.Model:
 
     Args:
         name: a preset name or a :class:`Preset`.
+        strategy: None (the current ``tf.distribute`` scope), ``"default"``, ``"mirrored"`` or
+            ``"multi_worker"`` (``tfgen.distribute.make_strategy``): the model and optimizers are
+            created in its scope. The batch stays the recipe's global batch.
+        precision: None (the recipe's), ``"float32"``, ``"mixed_bfloat16"`` or
+            ``"mixed_float16"``.
+        jit: None (the preset's), ``"auto"``, ``"on"`` or ``"off"`` (XLA compilation).
         **overrides: constructor arguments replacing the preset's (e.g. ``latent_dim=8``).
 
     Raises:
@@ -181,15 +195,24 @@ def build(name: str | Preset, **overrides) -> keras.Model:
         >>> vae = build("vae_tutorial_fashion_mnist")
         >>> type(vae).__name__, round(float(vae.optimizer.learning_rate), 6)
         ('VAE', 0.0001)
+        >>> build("pixelcnn_small_binarized_fashion_mnist", precision="mixed_bfloat16", jit="off",
+        ...       num_layers=1).dtype_policy.name
+        'mixed_bfloat16'
     """
     import inspect
 
     import keras
 
-    from tfgen import models
+    from tfgen import distribute, models
     from tfgen.mixed_precision import dtype_policy
 
     preset = get(name) if isinstance(name, str) else name
+    if distribute.check_precision(precision) is not None:
+        preset = preset.with_train(mixed_precision=None if precision == "float32" else precision)
+    if jit is not None:
+        compile_kwargs = {**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
+        preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
+    scope = distribute.make_strategy(strategy).scope() if strategy else contextlib.nullcontext()
     cls = getattr(models, preset.model_class)
     allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
     unknown = sorted(set(overrides) - allowed)
@@ -197,12 +220,12 @@ def build(name: str | Preset, **overrides) -> keras.Model:
         raise ValueError(f"{cls.__name__} takes no argument(s) {unknown}; valid: {sorted(allowed)}")
     keras.utils.set_random_seed(preset.train.seed)  # reproducible initial weights
     # The layers keep the policy they are built under; the caller's global policy is restored.
-    with dtype_policy(preset.train.mixed_precision or "float32"):
+    with scope, dtype_policy(preset.train.mixed_precision or "float32"):
         model = cls(**{**preset.model, "seed": preset.train.seed, **overrides})
-    steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
-    model.compile(
-        **{name: make_optimizer(preset.train, steps) for name in model.optimizer_names},
-        **preset.compile_kwargs,
-        steps_per_execution=preset.train.steps_per_execution,
-    )
+        steps = steps_per_epoch(preset.train) if preset.train.schedule else 1
+        model.compile(
+            **{name: make_optimizer(preset.train, steps) for name in model.optimizer_names},
+            **preset.compile_kwargs,
+            steps_per_execution=preset.train.steps_per_execution,
+        )
     return model

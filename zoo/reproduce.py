@@ -1,0 +1,232 @@
+"""Reproduce the zoo's results: train (or load) each preset, evaluate it, record, ship weights.
+
+Usage::
+
+    python -m zoo.reproduce [PRESET ...] [--budget-minutes M] [--seeds N]
+    python -m zoo.reproduce --evaluate-only [PRESET ...]   # from the shipped weights, minutes
+    python -m zoo.reproduce --evaluate-only --full-test-set  # every recorded figure again
+    python -m zoo.reproduce --tables-only                  # regenerate RESULTS.md's tables
+
+A training run writes ``zoo/results/<preset>.json`` (figures under the preset's protocol, see
+:mod:`zoo.protocols`; recipe; training time and steps; package versions; CPU; the command) and
+``zoo/weights/<preset>.weights.h5`` (the first seed's trained weights, no optimizer state), then
+regenerates the tables of zoo/RESULTS.md from every record. ``--evaluate-only`` loads the shipped
+weights, re-measures the record's figures on the first ``protocols.SLICE`` test images (all of
+them with ``--full-test-set``), exits 1 when one differs from its record by more than
+``TOLERANCE`` (relative) and writes no record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+import numpy as np
+
+from zoo import presets, protocols, records, tables
+
+TOLERANCE = 1e-3  # relative difference allowed between a re-measured figure and its record
+
+
+def _numeric(figures: dict) -> dict[str, float]:
+    """The measured figures (counts such as ``num_examples`` are not figures)."""
+    return {
+        k: float(v)
+        for k, v in figures.items()
+        if isinstance(v, (int, float, np.floating)) and k != "num_examples"
+    }
+
+
+def _evaluate(model, preset, max_examples=None) -> dict[str, float]:
+    from zoo.evaluation import evaluate_model
+
+    options = protocols.evaluation_options(preset)
+    figures = _numeric(evaluate_model(model, preset.train, max_examples=max_examples, **options))
+    if "nll" in figures and "bits_per_dim" not in figures:
+        from tfgen.metrics import nats_to_bits_per_dim
+
+        figures["bits_per_dim"] = float(nats_to_bits_per_dim(figures["nll"], model.num_dims))
+    return figures
+
+
+def _command(name: str, budget_minutes: float | None, seeds: int | None) -> str:
+    parts = ["python -m zoo.reproduce", name]
+    if budget_minutes is not None:
+        parts.append(f"--budget-minutes {budget_minutes:g}")
+    if seeds is not None:
+        parts.append(f"--seeds {seeds}")
+    return " ".join(parts)
+
+
+def train_and_record(
+    name: str,
+    budget_minutes: float | None = None,
+    seeds: int | None = None,
+    root: str = os.path.join("runs", "reproduce"),
+) -> dict:
+    """Trains ``name`` (``seeds`` runs, default the protocol's), evaluates, records, ships weights.
+
+    Each seed trains in its work directory ``<root>/<name>/seed<s>``: a finished run there is
+    evaluated as it is, a killed one resumed, so a reproduction continues where it stopped.
+
+    Returns:
+        The record written to ``zoo/results/<name>.json``.
+    """
+    from zoo import train as runner
+    from zoo.workdir import RUN_FILE, load_run_model
+
+    preset = presets.get(name)
+    count = seeds or protocols.seeds(preset)
+    per_seed, runs, weights = [], [], None
+    seed_list = [preset.train.seed + i for i in range(count)]  # the recipe's seed first
+    for i, seed in enumerate(seed_list):
+        workdir = os.path.join(root, name, f"seed{seed}")
+        metrics = _finished_run(workdir)
+        if metrics is None:  # a new run, or the rest of a killed one
+            resume = os.path.exists(os.path.join(workdir, RUN_FILE))
+            options = {"seed": seed} if i else {}  # later seeds: the recipe with another seed
+            metrics = runner.train(
+                name, workdir, max_minutes=budget_minutes, resume=resume, verbose=0, **options
+            )
+        model = load_run_model(workdir)
+        per_seed.append(_evaluate(model, preset))
+        runs.append({k: metrics[k] for k in ("epochs", "steps", "stopped_by", "train_seconds")})
+        if i == 0:
+            weights = _ship_weights(name, model)
+            slice_figures = _evaluate(model, preset, max_examples=protocols.SLICE)
+    record = {
+        "preset": name,
+        "protocol": protocols.protocol_of(preset),
+        "figures": records.summarize(per_seed),
+        "per_seed": per_seed,
+        "seeds": seed_list,
+        "slice": {"num_examples": protocols.SLICE, "figures": slice_figures},
+        "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train)
+        if budget_minutes
+        else dataclasses.asdict(preset.train),
+        "training": {
+            "budget_minutes": budget_minutes or preset.train.max_minutes,
+            "epochs": runs[0]["epochs"],
+            "steps": runs[0]["steps"],
+            "stopped_by": runs[0]["stopped_by"],
+            "seconds": round(float(np.mean([r["train_seconds"] for r in runs])), 1),
+            "runs": runs,
+        },
+        "environment": records.environment(),
+        "command": _command(name, budget_minutes, seeds),
+        "weights": weights,
+    }
+    records.write_record(record)
+    return record
+
+
+def _finished_run(workdir: str) -> dict | None:
+    """The ``metrics.json`` of a run that ended (epochs or budget), else None."""
+    import json
+
+    from zoo.workdir import METRICS_FILE
+
+    path = os.path.join(workdir, METRICS_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        metrics = json.load(f)
+    return metrics if "stopped_by" in metrics else None
+
+
+def _ship_weights(name: str, model) -> dict:
+    """Saves the model's weights (no optimizer state) as the preset's shipped weights."""
+    from tfgen.checkpoints import atomic_path
+
+    path = records.weights_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weights_only = type(model).from_config(model.get_config())  # uncompiled: no optimizer
+    weights_only.set_weights(model.get_weights())
+    with atomic_path(str(path)) as tmp:
+        weights_only.save_weights(tmp)
+    rel = os.path.relpath(path, records.RESULTS_DIR.parent.parent)
+    return {"file": rel, "sha256": records.sha256(path), "bytes": path.stat().st_size}
+
+
+def check_shipped(name: str, max_examples: int | None = None) -> list[str]:
+    """Re-measures a preset's recorded figures from its shipped weights.
+
+    Args:
+        name: a preset with a record and shipped weights.
+        max_examples: None compares the full-test-set figures of seed 0; ``protocols.SLICE``
+            compares the record's slice figures (what the tests do).
+
+    Returns:
+        One line per figure that differs from the record by more than ``TOLERANCE`` (relative).
+    """
+    from zoo import pretrained
+
+    record = records.read_record(name)
+    expected = record["slice"]["figures"] if max_examples else record["per_seed"][0]
+    measured = _evaluate(pretrained.load(name), presets.get(name), max_examples=max_examples)
+    problems = []
+    for key, want in expected.items():
+        got = measured.get(key)
+        if got is None or abs(got - want) > TOLERANCE * max(1.0, abs(want)):
+            problems.append(f"{name}: {key} re-measured {got} vs recorded {want}")
+    return problems
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m zoo.reproduce", description=__doc__.split("\n")[0])
+    p.add_argument("presets", nargs="*", help="preset names (default: every preset)")
+    p.add_argument("--budget-minutes", type=float, help="training budget per run (minutes)")
+    p.add_argument("--seeds", type=int, help="training seeds (default: the protocol's)")
+    p.add_argument("--root", default=os.path.join("runs", "reproduce"), help="work directories")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help=f"re-measure the shipped weights on the first {protocols.SLICE} test images",
+    )
+    p.add_argument(
+        "--full-test-set",
+        action="store_true",
+        help="with --evaluate-only: re-measure on the whole test set (IWAE k=1000 takes long)",
+    )
+    mode.add_argument("--tables-only", action="store_true", help="regenerate RESULTS.md tables")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (1 when ``--evaluate-only`` finds a difference)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow is imported after this
+    for name in args.presets:
+        if name not in presets.PRESETS:
+            parser.error(f"unknown preset {name!r}; `tfgen list` shows them")
+    if args.seeds is not None and args.seeds < 1:
+        parser.error(f"--seeds must be a positive int; got {args.seeds}")
+    status = 0
+    if args.evaluate_only:
+        from zoo import pretrained
+
+        names = args.presets or pretrained.shipped()
+        for name in names:
+            start = time.perf_counter()
+            problems = check_shipped(name, None if args.full_test_set else protocols.SLICE)
+            took = time.perf_counter() - start
+            print(f"{name}: {'OK' if not problems else 'DIFFERS'} ({took:.0f} s)")
+            for line in problems:
+                print("  " + line, file=sys.stderr)
+            status |= bool(problems)
+    elif not args.tables_only:
+        for name in args.presets or presets.list_presets():
+            record = train_and_record(name, args.budget_minutes, args.seeds, args.root)
+            print(f"{name}: {protocols.headline(record)}")
+    changed = tables.write_results_md()
+    print(f"{tables.RESULTS_MD.name}: {'updated' if changed else 'unchanged'}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
