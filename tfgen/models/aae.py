@@ -93,6 +93,9 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     draws, about 0 when ``q(z)`` matches ``p(z)``. ``reconstruct`` returns reconstructions,
     ``predict`` the decoder's logits at the code of ``x``.
 
+    Data (``model.value_range``): images in [0, 1], binary for ``likelihood="bernoulli"`` (grey
+    levels are scored as given), 8-bit levels ``k / 255`` for ``"categorical"``.
+
     Args:
         event_shape: ``(H, W, C)``; H and W divisible by ``2 ** len(decoder_filters)``.
         latent_dim: dimension of ``z``.

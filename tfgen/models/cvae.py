@@ -32,6 +32,9 @@ class ConditionalVAE(VAE):
     Note: the TensorFlow tutorial called "CVAE" is a *convolutional* (unconditional) VAE, which is
     :class:`~tfgen.models.VAE` here; this class is the *conditional* VAE.
 
+    Data (``model.value_range``): images in [0, 1], binary for ``likelihood="bernoulli"`` (grey
+    levels are scored as given), 8-bit levels ``k / 255`` for ``"categorical"``.
+
     Args:
         event_shape: ``(H, W, C)``; H and W must be divisible by ``2 ** len(decoder_filters)``.
         num_classes: number of label classes (labels are ints in ``[0, num_classes)``).

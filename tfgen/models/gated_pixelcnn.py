@@ -30,6 +30,9 @@ class GatedPixelCNN(PixelCNNBase):
     per-layer embedding to both stacks' gate inputs (conditional PixelCNN). Output: ``ReLU -> 1x1
     -> ReLU -> 1x1`` logits from the horizontal stack.
 
+    Data (``model.value_range``): images in [0, 1], binary for ``likelihood="bernoulli"`` (grey
+    levels are scored as given), 8-bit levels ``k / 255`` for ``"categorical"``.
+
     Args:
         event_shape: ``(H, W, C)``.
         num_layers: gated layers (including the first).

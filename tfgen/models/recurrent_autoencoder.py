@@ -25,6 +25,9 @@ class RecurrentAutoencoder(AutoencoderBase):
     (all returning sequences) and maps each step to a row of ``W * C`` logits or values.
     Noise, sparsity, outputs and the API are :class:`AutoencoderBase`'s.
 
+    Data (``model.value_range``): inputs are any finite images; with ``output="bernoulli"`` the
+    targets are in [0, 1] (grey levels, scored by binary cross-entropy).
+
     Args:
         event_shape: ``(H, W, C)``.
         hidden_units: widths of the stacked LSTMs of the encoder (decoder: reversed).
