@@ -35,6 +35,16 @@ def fail(name: str, what: str, value: Any) -> ValueError:
     return ValueError(f"{name} must be {what}; got {value!r}")
 
 
+def fail_described(name: str, what: str, got: str) -> ValueError:
+    """:func:`fail` with what was received described in words instead of its ``repr``.
+
+    Example:
+        >>> str(fail_described("x", "images in [0, 1]", "floats in [0.0, 255.0]"))
+        'x must be images in [0, 1]; got floats in [0.0, 255.0]'
+    """
+    return ValueError(f"{name} must be {what}; got {got}")
+
+
 def is_int(value: Any) -> bool:
     """Whether ``value`` is an integer (Python or NumPy), booleans excluded."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -165,6 +175,7 @@ def image_sides_divisible(name: str, shape: Sequence[int], factor: int, why: str
 
 __all__ = [
     "fail",
+    "fail_described",
     "image_sides_divisible",
     "int_at_least",
     "is_int",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfgen import checks, data
+from tfgen import checks, data, pipeline
 
 CORRUPTIONS = ("noise", "inverted", "rotated", "blurred", "constant")
 
@@ -130,12 +130,11 @@ def to_model_input(x, binarize: str | None, seed: int = 0) -> np.ndarray:
         [0.0, 1.0]
     """
     checks.one_of("binarize", binarize, data.BINARIZE)
+    if binarize == "dynamic":  # the same draws as a dynamically binarized test split
+        return pipeline.fixed_binarization(np.asarray(x, np.uint8), seed) / np.float32(255.0)
     x = np.asarray(x, np.float32) / np.float32(255.0)
     if binarize == "static":
         return (x > 0.5).astype(np.float32)
-    if binarize == "dynamic":
-        u = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
-        return (u < x).astype(np.float32)
     return x
 
 

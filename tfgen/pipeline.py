@@ -21,11 +21,6 @@ from tfgen import checks
 BINARIZE = (None, "static", "dynamic")
 
 
-def _fail(name: str, what: str, described: str) -> ValueError:
-    """:func:`tfgen.checks.fail`'s message with a described (not repr'd) value."""
-    return ValueError(f"{name} must be {what}; got {described}")
-
-
 def check_images(x, name: str = "x") -> np.ndarray:
     """``x`` as a numpy image array ``[N, H, W, C]``: uint8 levels 0..255 or floats in [0, 1].
 
@@ -43,15 +38,17 @@ def check_images(x, name: str = "x") -> np.ndarray:
     """
     x = np.asarray(x)
     if x.ndim != 4 or not x.size:
-        raise _fail(name, "a non-empty image array [N, H, W, C]", f"shape {list(x.shape)}")
+        raise checks.fail_described(
+            name, "a non-empty image array [N, H, W, C]", f"shape {list(x.shape)}"
+        )
     what = "uint8 levels 0..255 or finite floats in [0, 1]"
     if x.dtype == np.uint8:
         return x
     if not np.issubdtype(x.dtype, np.floating):
-        raise _fail(name, what, f"dtype {x.dtype}")
+        raise checks.fail_described(name, what, f"dtype {x.dtype}")
     low, high = float(np.min(x)), float(np.max(x))
     if not (np.isfinite(low) and np.isfinite(high) and low >= 0.0 and high <= 1.0):
-        raise _fail(name, what, f"floats in [{low}, {high}]")
+        raise checks.fail_described(name, what, f"floats in [{low}, {high}]")
     return x.astype(np.float32, copy=False)
 
 
@@ -121,7 +118,9 @@ def image_batches(
             raise checks.fail("labels", "False for images without class labels", labels)
         y = np.asarray(y)
         if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-            raise _fail("y", f"int class ids of shape [{len(x)}]", f"{y.dtype} {list(y.shape)}")
+            raise checks.fail_described(
+                "y", f"int class ids of shape [{len(x)}]", f"{y.dtype} {list(y.shape)}"
+            )
     resample = binarize == "dynamic" and split == "train"
     if binarize == "dynamic" and not resample:
         x = fixed_binarization(x, seed)

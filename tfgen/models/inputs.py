@@ -115,7 +115,7 @@ def as_numeric_tensor(name: str, x) -> tf.Tensor:
         t = None
     if t is None or not (t.dtype.is_floating or t.dtype.is_integer or t.dtype == tf.bool):
         got = f"dtype {t.dtype.name}" if t is not None else f"a {type(x).__name__} that is not one"
-        raise ValueError(f"{name} must be a numeric array (bool, int or float); got {got}")
+        raise checks.fail_described(name, "a numeric array (bool, int or float)", got)
     return t
 
 
@@ -167,11 +167,11 @@ def _check_array(name: str, v: np.ndarray, value_range: ValueRange, rule: str) -
         return
     if v.min() < low or v.max() > high:
         got = f"values in [{v.min():g}, {v.max():g}]"
-        raise ValueError(f"{name} must be {rule}; got {got}{hint}")
+        raise checks.fail_described(name, rule, got + hint)
     if levels:
         scaled = (v.astype(np.float64) - low) * ((levels - 1) / (high - low))
         if np.abs(scaled - np.round(scaled)).max() > LEVEL_TOLERANCE:
-            raise ValueError(f"{name} must be {rule}; got values between the levels{hint}")
+            raise checks.fail_described(name, rule, "values between the levels" + hint)
 
 
 def check_data(
