@@ -62,12 +62,21 @@ def test_png_bits_are_the_encoded_sizes():
     assert anomaly.png_bits(binary[:1], 1).shape == (1,) and flipped.sum() != binary.sum()
 
 
-def test_input_complexity_is_model_bits_minus_png_bits():
+def test_input_complexity_is_model_bits_minus_code_bits():
     model, x = bernoulli_model(shape=(8, 8, 1)), binary_images(4, shape=(8, 8, 1))
-    for depth in (8, 1):
-        got = anomaly.InputComplexity(model, bit_depth=depth).score(x)
-        expected = -closed_form_log_prob(model, x) / math.log(2) - anomaly.png_bits(x, depth)
-        np.testing.assert_allclose(got, expected, rtol=1e-5)
+    model_bits = -closed_form_log_prob(model, x) / math.log(2)
+    codes = {
+        (8, None): anomaly.png_bits(x, 8),
+        (1, "png"): anomaly.png_bits(x, 1),
+        (1, None): anomaly.context_bits(x),  # binary images: JBIG's context model by default
+    }
+    for (depth, compressor), code in codes.items():
+        scorer = anomaly.InputComplexity(model, bit_depth=depth, compressor=compressor)
+        np.testing.assert_allclose(scorer.score(x), model_bits - code, rtol=1e-5)
+    with pytest.raises(ValueError, match="^compressor must be 'png' for bit_depth=8"):
+        anomaly.InputComplexity(model, bit_depth=8, compressor="context")
+    with pytest.raises(ValueError, match="^compressor must be one of"):
+        anomaly.InputComplexity(model, bit_depth=1, compressor="zip")
 
 
 def test_typicality_statistic_fit_and_bootstrap():
@@ -106,7 +115,7 @@ def test_detector_calibrates_predicts_and_round_trips(tmp_path):
     assert flags.dtype == bool and flags.shape == (30,)
     loaded = anomaly.AnomalyDetector.load(detector.save(str(tmp_path / "detector")))
     assert loaded.threshold == detector.threshold and loaded.target_fpr == 0.1
-    assert loaded.scorer.bit_depth == 1
+    assert loaded.scorer.bit_depth == 1 and loaded.scorer.compressor == "context"
     np.testing.assert_allclose(loaded.score(x_new), detector.score(x_new), rtol=1e-6)
     np.testing.assert_array_equal(loaded.predict(x_new), flags)
 

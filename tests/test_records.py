@@ -45,11 +45,24 @@ def test_record_is_consistent(name):
     weights = record["weights"]
     path = ROOT / weights["file"]
     assert path.stat().st_size == weights["bytes"] and records.sha256(path) == weights["sha256"]
-    _, value = protocols.headline(record)
     readme_row = [
-        line for line in (ROOT / "README.md").read_text().splitlines() if f"`{name}`" in line
+        line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith(f"| `{name}` |")
     ]
-    assert readme_row and value.split(" ")[0] in readme_row[0], "README's recorded result"
+    assert readme_row and readme_row[0].endswith(f"| {tables.readme_cell(record)} |")
+
+
+def test_readme_recorded_cells_are_the_records():
+    text = tables.README.read_text()
+    assert text == tables.readme_with_records(text), "run `python -m zoo.reproduce --tables-only`"
+    fake = {"independent_bernoulli_binarized_fashion_mnist": {
+        **RECORDS.get("independent_bernoulli_binarized_fashion_mnist", {}),
+        "preset": "independent_bernoulli_binarized_fashion_mnist", "protocol": "binary",
+        "training": {"seconds": 60, "epochs": 1}, "figures": {"nll": {"mean": 1.0, "std": 0}},
+    }}  # fmt: skip
+    changed = tables.readme_with_records(text, fake)
+    assert changed != text and "**1.00** (1 epoch, 1.0 min;" in changed
 
 
 @pytest.mark.slow

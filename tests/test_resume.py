@@ -2,6 +2,7 @@
 data order and random streams, and processes killed for real (SIGKILL) at chosen moments."""
 
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -143,6 +144,22 @@ def test_finished_run_refuses_extends_and_survives_damage(tmp_path, capsys):
     os.rename(os.path.join(work, "backup"), os.path.join(work, "old"))  # an older tfgen's run
     with pytest.raises(wd.WorkdirError, match="no checkpoint in backup/ that loads"):
         runner.train(DENSITY, work, resume=True, epochs=5, verbose=0)
+
+
+def test_seed_option_changes_the_run_not_the_test_split(tmp_path):
+    kw = dict(dataset="digits", batch_size=128, epochs=1, verbose=0)
+    runs = {name: str(tmp_path / name) for name in ("a", "b", "c")}
+    runner.train(DENSITY, runs["a"], **kw)
+    runner.train(DENSITY, runs["b"], seed=0, **kw)
+    other = runner.train(DENSITY, runs["c"], seed=7, **kw)
+    assert wd.read_run(runs["c"])["train"]["seed"] == 7
+    a, b, c = (runner.load(runs[n]) for n in ("a", "b", "c"))
+    assert same_weights(a, b) and not same_weights(a, c)  # seed 0 is the recipe's
+    recipe = zoo.get(DENSITY).with_train(dataset="digits").train
+    splits = [wd.split_dataset(dataclasses.replace(recipe, seed=s), "test") for s in (0, 7)]
+    tests = [next(iter(split)) for split in splits]
+    np.testing.assert_array_equal(tests[0], tests[1])  # one binarized test set for every seed
+    assert np.isfinite(other["test"]["loss"])
 
 
 @pytest.mark.slow

@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--batch-size", type=_positive_int, help="training batch size")
     tr.add_argument(
+        "--seed",
+        type=int,
+        help="the recipe's random seed replaced (weights, data order, binarization draws); "
+        "the test split stays the protocol's",
+    )
+    tr.add_argument(
         "--minutes",
         type=_positive_float,
         help="training budget of this call in minutes (tracing, validation and saving count); "
@@ -223,6 +229,7 @@ def _run(args) -> None:
             strategy=args.strategy,
             precision=args.precision,
             jit=args.jit,
+            seed=args.seed,
         )
         keys = ("epochs", "steps", "stopped_by", "train_seconds_this_session", "test")
         print(json.dumps({"workdir": workdir, **{k: metrics[k] for k in keys}}, indent=2))

@@ -18,7 +18,8 @@ PROTOCOLS = {
     f"exact for autoregressive models, IWAE with k = {IMPORTANCE_SAMPLES} for latent models "
     "(their ELBO beside it).",
     "binary_static": "the TF2 tutorial's static binarization (threshold 0.5) for training and "
-    "test, a named exception for comparison with the tutorial; test IWAE NLL with "
+    "test, a named exception for the tutorial's presets (vae_tutorial_*, and vae_fast, which "
+    "races the tutorial under its protocol); test IWAE NLL with "
     f"k = {IMPORTANCE_SAMPLES} and ELBO in nats per image.",
     "8bit": "8-bit Fashion-MNIST (256 levels): bits/dim of the discrete images. RNADE scores "
     "dequantized pixels (k + u) / 256 in logit space, counting the change of variables and the "

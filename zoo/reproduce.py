@@ -92,8 +92,10 @@ def train_and_record(
                 name, workdir, max_minutes=budget_minutes, resume=resume, verbose=0, **options
             )
         model = load_run_model(workdir)
+        start = time.perf_counter()
         per_seed.append(_evaluate(model, preset))
         runs.append({k: metrics[k] for k in ("epochs", "steps", "stopped_by", "train_seconds")})
+        runs[-1]["evaluation_seconds"] = round(time.perf_counter() - start, 1)
         if i == 0:
             weights = _ship_weights(name, model)
             slice_figures = _evaluate(model, preset, max_examples=protocols.SLICE)
@@ -113,6 +115,7 @@ def train_and_record(
             "steps": runs[0]["steps"],
             "stopped_by": runs[0]["stopped_by"],
             "seconds": round(float(np.mean([r["train_seconds"] for r in runs])), 1),
+            "evaluation_seconds": round(float(np.mean([r["evaluation_seconds"] for r in runs])), 1),
             "runs": runs,
         },
         "environment": records.environment(),
@@ -223,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.presets or presets.list_presets():
             record = train_and_record(name, args.budget_minutes, args.seeds, args.root)
             print(f"{name}: {protocols.headline(record)}")
-    changed = tables.write_results_md()
-    print(f"{tables.RESULTS_MD.name}: {'updated' if changed else 'unchanged'}")
+    changed = tables.write_tables()
+    print(f"{tables.RESULTS_MD.name} and README tables: {'updated' if changed else 'unchanged'}")
     return status
 
 

@@ -94,6 +94,7 @@ def train(
     strategy: str = "default",
     precision: str | None = None,
     jit: str | None = None,
+    seed: int | None = None,
 ) -> dict:
     """Trains a preset in ``workdir`` and returns the metrics written to ``metrics.json``.
 
@@ -116,6 +117,8 @@ def train(
             recipe's); it cannot change on resume.
         jit: XLA compilation ``"auto"`` (on GPU only), ``"on"`` or ``"off"`` (None: the
             preset's, or on resume the run's).
+        seed: the recipe's random seed replaced (weights, data order, binarization draws); a
+            resumed run keeps the seed it started with.
 
     Raises:
         WorkdirError: ``workdir`` holds a run and ``resume`` is False; or ``resume`` is True and
@@ -147,6 +150,8 @@ def train(
             None,
             None,
         )
+        if seed is not None:
+            preset = preset.with_train(seed=seed)
         if precision is not None:
             preset = preset.with_train(
                 mixed_precision=None if precision == "float32" else precision

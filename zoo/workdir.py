@@ -101,14 +101,16 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 
 def split_dataset(recipe: presets.TrainRecipe, split: str, epoch: int = 0):
-    """The recipe's ``split`` as ``tf.data``; ``train`` in the order of ``epoch``."""
+    """The recipe's ``split`` as ``tf.data``; ``train`` in the order of ``epoch``.
+
+    The test split is the same for every training seed (binarized once with seed 0, the
+    protocol of :mod:`zoo.protocols`), so runs of several seeds are measured on one test set.
+    """
     common = dict(binarize=recipe.binarize, labels=recipe.labels, scale=recipe.scale)
     if split == "train":
         seed = epoch_seed(recipe.seed, epoch)
         return data.load(recipe.dataset, "train", batch_size=recipe.batch_size, seed=seed, **common)
-    return data.load(
-        recipe.dataset, "test", batch_size=recipe.eval_batch_size, seed=recipe.seed, **common
-    )
+    return data.load(recipe.dataset, "test", batch_size=recipe.eval_batch_size, seed=0, **common)
 
 
 def can_sample(cls: type) -> bool:

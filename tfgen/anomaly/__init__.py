@@ -17,6 +17,7 @@ Example:
 """
 
 from tfgen.anomaly.background import add_l2_penalty, mutate, mutated_dataset
+from tfgen.anomaly.compression import JBIG_TEMPLATE, context_bits, png_bits
 from tfgen.anomaly.detector import METHODS, AnomalyDetector, make_scorer, min_calibration_size
 from tfgen.anomaly.scorers import (
     InputComplexity,
@@ -24,11 +25,11 @@ from tfgen.anomaly.scorers import (
     NegativeLogLikelihood,
     Scorer,
     check_images,
-    png_bits,
 )
 from tfgen.anomaly.typicality import Typicality
 
 __all__ = [
+    "JBIG_TEMPLATE",
     "METHODS",
     "AnomalyDetector",
     "InputComplexity",
@@ -38,6 +39,7 @@ __all__ = [
     "Typicality",
     "add_l2_penalty",
     "check_images",
+    "context_bits",
     "make_scorer",
     "min_calibration_size",
     "mutate",

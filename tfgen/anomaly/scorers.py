@@ -7,8 +7,8 @@ one ``tf.function`` (the last batch is padded, so one trace serves every call).
 
 * :class:`NegativeLogLikelihood`: ``-log p(x)`` in nats, or bits per dimension.
 * :class:`LikelihoodRatio`: ``log p_background(x) - log p(x)`` (Ren et al. 2019).
-* :class:`InputComplexity`: ``-log2 p(x) - L(x)``, ``L(x)`` the PNG size in bits (Serra et al.
-  2020).
+* :class:`InputComplexity`: ``-log2 p(x) - L(x)``, ``L(x)`` a lossless code length in bits
+  (Serra et al. 2020): JBIG's context model for binary images, PNG for grey levels.
 * :class:`tfgen.anomaly.Typicality`: one score per batch of M inputs (Nalisnick et al. 2019).
 
 References:
@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen import checks
+from tfgen.anomaly.compression import context_bits, png_bits
 
 
 def check_images(name: str, x, event_shape) -> np.ndarray:
@@ -191,59 +192,27 @@ class LikelihoodRatio(Scorer):
         return self._log_prob(self.background, x) - self._log_prob(self.model, x)
 
 
-def png_bits(x, bit_depth: int = 8) -> tf.Tensor:
-    """Bits of each image's PNG (``tf.io.encode_png``, compression 9).
-
-    ``bit_depth=8`` encodes the grey levels ``round(255 x)``; ``bit_depth=1`` (binary images)
-    packs eight pixels per byte along each row first, the scanlines a 1-bit PNG stores (whose
-    IHDR differs only in the depth field), since ``tf.io.encode_png`` writes 8 and 16 bits only.
-
-    Args:
-        x: float images ``[B, H, W, C]`` in [0, 1] (C in 1, 2, 3, 4; C = 1 for ``bit_depth=1``).
-        bit_depth: 8 or 1.
-
-    Returns:
-        ``[B]`` float32: 8 times the PNG size in bytes.
-
-    Example:
-        >>> flat, noisy = np.zeros([1, 28, 28, 1]), np.random.default_rng(0).random([1, 28, 28, 1])
-        >>> bool(png_bits(flat)[0] < png_bits(noisy)[0])
-        True
-        >>> bool(png_bits(flat, bit_depth=1)[0] < png_bits(flat)[0])
-        True
-    """
-    checks.one_of("bit_depth", bit_depth, (1, 8))
-    x = tf.convert_to_tensor(x, tf.float32)
-    pixels = tf.cast(tf.round(tf.clip_by_value(x, 0.0, 1.0) * 255.0), tf.uint8)
-    if bit_depth == 1:
-        on = tf.cast(pixels[..., 0] > 127, tf.int32)  # [B, H, W]
-        pad = -x.shape[2] % 8
-        on = tf.pad(on, [[0, 0], [0, 0], [0, pad]])
-        on = tf.reshape(on, tf.concat([tf.shape(on)[:2], [-1, 8]], 0))
-        weights = tf.constant([128, 64, 32, 16, 8, 4, 2, 1], tf.int32)
-        pixels = tf.cast(tf.reduce_sum(on * weights, -1), tf.uint8)[..., None]
-    sizes = tf.map_fn(_png_length, pixels, fn_output_signature=tf.int32)
-    return 8.0 * tf.cast(sizes, tf.float32)
-
-
-@tf.autograph.experimental.do_not_convert
-def _png_length(image: tf.Tensor) -> tf.Tensor:
-    return tf.strings.length(tf.io.encode_png(image, compression=9))
-
-
 class InputComplexity(Scorer):
-    """``-log2 p(x) - L(x)`` in bits, ``L(x)`` the bits of a lossless PNG of the image.
+    """``-log2 p(x) - L(x)`` in bits, ``L(x)`` the bits of a lossless code of the image.
 
     Simple inputs (few strokes, flat backgrounds) get a high likelihood from any model and a short
     code from a general-purpose compressor; the difference measures how much better the model
-    explains ``x`` than a generic compressor does (Serra et al. 2020; they use PNG too). The PNG
-    header adds the same constant to every score.
+    explains ``x`` than a generic compressor does (Serra et al. 2020). The better the compressor,
+    the better the score (their finding): binary images are coded by JBIG's adaptive context
+    model (:func:`tfgen.anomaly.context_bits`), grey levels by PNG
+    (:func:`tfgen.anomaly.png_bits`, whose header adds the same constant to every score).
 
     Args:
         model: a model with ``log_prob``.
-        bit_depth: 8 (grey levels) or 1 (binary images: a 1-bit PNG's scanlines, the shorter
-            and fairer code for binarized data).
+        bit_depth: 8 (grey levels) or 1 (binary images).
+        compressor: ``"context"`` (binary images only) or ``"png"``; None picks ``"context"``
+            for ``bit_depth=1`` and ``"png"`` for 8. With ``"png"`` and ``bit_depth=1`` the
+            code is a 1-bit PNG's scanlines.
         **kwargs: :class:`Scorer` arguments.
+
+    Raises:
+        ValueError: naming ``compressor`` when it is unknown, or ``"context"`` with
+            ``bit_depth=8``.
 
     Example:
         >>> from tfgen.models import IndependentBernoulli
@@ -254,12 +223,22 @@ class InputComplexity(Scorer):
 
     method = "complexity"
 
-    def __init__(self, model, *, bit_depth: int = 8, **kwargs):
+    def __init__(self, model, *, bit_depth: int = 8, compressor: str | None = None, **kwargs):
         super().__init__(model, **kwargs)
         self.bit_depth = checks.one_of("bit_depth", bit_depth, (1, 8))
+        if compressor is None:
+            compressor = "context" if self.bit_depth == 1 else "png"
+        self.compressor = checks.one_of("compressor", compressor, ("context", "png"))
+        if compressor == "context" and self.bit_depth != 1:
+            wanted = "'png' for bit_depth=8 ('context' codes binary images)"
+            raise checks.fail("compressor", wanted, compressor)
 
     def _score_batch(self, x):
-        return -self._log_prob(self.model, x) / math.log(2.0) - png_bits(x, self.bit_depth)
+        if self.compressor == "context":
+            code = context_bits(x)
+        else:
+            code = png_bits(x, self.bit_depth)
+        return -self._log_prob(self.model, x) / math.log(2.0) - code
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "bit_depth": self.bit_depth}
+        return {**super().get_config(), "bit_depth": self.bit_depth, "compressor": self.compressor}

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-SCORERS = ("nll", "likelihood_ratio", "complexity", "typicality")
+SCORERS = ("nll", "likelihood_ratio", "complexity", "complexity_png", "typicality")
 OOD_ORDER = ("fashion_mnist_class_9", "digits", "noise", "inverted", "rotated", "blurred")
 
 
@@ -35,12 +35,18 @@ def _scorers(model, background, binarize, k: int, group_size: int, train_example
     typical = anomaly.Typicality(model, group_size=group_size, **common)
     train, _ = data.load_arrays("fashion_mnist", "train")
     typical.fit(to_model_input(train[:train_examples], binarize, seed=3))
-    return {
+    depth = 1 if binarize else 8
+    scorers = {
         "nll": anomaly.NegativeLogLikelihood(model, **common),
         "likelihood_ratio": anomaly.LikelihoodRatio(model, background, **common),
-        "complexity": anomaly.InputComplexity(model, bit_depth=1 if binarize else 8, **common),
+        "complexity": anomaly.InputComplexity(model, bit_depth=depth, **common),
         "typicality": typical,
     }
+    if binarize:  # the default code of binary images is JBIG's context model; PNG beside it
+        scorers["complexity_png"] = anomaly.InputComplexity(
+            model, bit_depth=1, compressor="png", **common
+        )
+    return scorers
 
 
 def _throughput(scorers: dict, x: np.ndarray) -> dict[str, float]:
@@ -114,8 +120,9 @@ def tables(report: dict, records: dict) -> str:
     for key, out in report.items():
         rec = records.get(f"{key}_in", {})
         bg = records.get(out["background"], {})
+        source = "shipped, " if rec.get("shipped") else ""
         budget = (
-            f"{key} ({rec.get('train_minutes', '?')} min, {rec.get('epochs', '?')} ep; "
+            f"{key} ({source}{rec.get('train_minutes', '?')} min, {rec.get('epochs', '?')} ep; "
             f"bg {bg.get('train_minutes', '?')} min)"
         )
         for method in _ordered(out["results"], SCORERS):
@@ -141,7 +148,8 @@ def tables(report: dict, records: dict) -> str:
         lines.append("| model | " + " | ".join(SCORERS) + " |")
         lines.append("| --- |" + " --- |" * len(SCORERS))
         for key, t in through.items():
-            lines.append(f"| {key} | " + " | ".join(f"{t[s]:,.0f}" for s in SCORERS) + " |")
+            cells = [f"{t[s]:,.0f}" if s in t else "—" for s in SCORERS]
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -1,10 +1,13 @@
 """Models of the anomaly benchmark (``zoo.bench.anomaly``): trained once, cached as ``.keras``.
 
-Each benchmark model is a preset trained for a stated number of epochs (its cosine schedule
-shortened to them) under a time budget, on the dynamic binarization protocol for binary models
-(grey levels for RNADE). Three variants per preset: ``in`` (Fashion-MNIST train), ``background``
-(the same data mutated as Ren et al., L2-penalised, for the likelihood ratio) and ``novelty``
-(Fashion-MNIST without one class). Files already in the cache are loaded, not retrained.
+Three variants per preset: ``in`` (Fashion-MNIST train), ``background`` (the same data mutated
+as Ren et al., L2-penalised, for the likelihood ratio) and ``novelty`` (Fashion-MNIST without one
+class). The ``in`` model is the preset's shipped trained model (``zoo.load``) when it has one
+and the benchmark keeps its recipe;
+otherwise, and for the other variants, the preset is trained for a stated number of epochs (its
+cosine schedule shortened to them) under a time budget, on the dynamic binarization protocol for
+binary models (grey levels for the 8-bit ones). Files already in the cache are loaded, not
+retrained.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ MODELS = {
         {"binarize": "dynamic", "mixed_precision": None},
     ),
     "rnade": ("rnade_small_fashion_mnist", 3, 3.0, {}, {}),
+    "pixelcnn8": ("pixelcnn_small_8bit_fashion_mnist", 1, 5.0, {}, {}),
 }
 VARIANTS = ("in", "background", "novelty")
 MUTATION_RATE, L2, HELD_OUT = 0.2, 1e-4, 9
@@ -143,6 +147,11 @@ def get_models(
     records = json.load(open(record_path)) if os.path.exists(record_path) else {}
     out = {}
     for variant in variants:
+        if variant == "in" and shipped_record(key):
+            from zoo import pretrained
+
+            out[variant] = pretrained.load(MODELS[key][0])
+            continue
         name = variant_name(key, variant, rate, l2)
         path = os.path.join(cache, f"{name}.keras")
         if not os.path.exists(path):
@@ -153,7 +162,32 @@ def get_models(
     return out
 
 
+def shipped_record(key: str) -> dict | None:
+    """The record of the preset's shipped weights (``zoo/results``); None when it has none or
+    the benchmark changes the preset's model or recipe (its ``in`` model is then trained)."""
+    from zoo import pretrained, records
+
+    name, _, _, model_changes, recipe_changes = MODELS[key]
+    if model_changes or recipe_changes or name not in pretrained.shipped():
+        return None
+    return records.read_record(name)
+
+
 def training_records(cache: str) -> dict:
-    """The training records of the cached models (``{}`` when none)."""
+    """The training records of the benchmark's models: the cached ones', and for a shipped
+    ``in`` model its record's training (``{}`` when none)."""
     path = os.path.join(cache, "training.json")
-    return json.load(open(path)) if os.path.exists(path) else {}
+    out = json.load(open(path)) if os.path.exists(path) else {}
+    for key in MODELS:
+        record = shipped_record(key)
+        if record:
+            training = record["training"]
+            out[f"{key}_in"] = {
+                "preset": record["preset"],
+                "variant": "in",
+                "shipped": True,
+                "epochs": training["epochs"],
+                "stopped_by": training["stopped_by"],
+                "train_minutes": round(training["seconds"] / 60, 2),
+            }
+    return out
