@@ -106,6 +106,23 @@ def test_reproduce_trains_records_and_reloads(tmp_path, monkeypatch):
     assert row and f"{nll:.2f}" in row[0]
 
 
+@pytest.mark.slow
+def test_reproduce_completes_a_run_a_wall_clock_budget_cut(tmp_path, monkeypatch):
+    from zoo import train as runner
+
+    monkeypatch.setattr(records, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(records, "WEIGHTS_DIR", tmp_path / "weights")
+    name = "independent_bernoulli_binarized_fashion_mnist"
+    workdir = tmp_path / "runs" / name / "seed0"
+    cut = runner.train(name, str(workdir), max_minutes=1e-6, verbose=0)
+    assert (cut["stopped_by"], cut["steps"]) == ("budget", 1)
+    record = reproduce.train_and_record(name, root=str(tmp_path / "runs"))
+    training, epochs = record["training"], zoo.get(name).train.epochs
+    assert (training["stopped_by"], training["epochs"]) == ("epochs", epochs)
+    assert training["steps"] == epochs * zoo.presets.steps_per_epoch(zoo.get(name).train)
+    assert record["recipe"]["max_minutes"] is None and training["evaluation_seconds"] > 0
+
+
 def test_cli_samples_and_evaluates_a_shipped_preset(tmp_path, capsys):
     from zoo import cli
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import sys
 import time
 
@@ -71,6 +72,9 @@ def train_and_record(
 
     Each seed trains in its work directory ``<root>/<name>/seed<s>``: a finished run there is
     evaluated as it is, a killed one resumed, so a reproduction continues where it stopped.
+    Without ``budget_minutes`` every run trains the recipe's epochs to the end, whatever the
+    recipe's wall-clock ``max_minutes`` (a record's figures must not depend on the CPU's load;
+    the record states the time taken); a run such a budget stopped is trained again.
 
     Returns:
         The record written to ``zoo/results/<name>.json``.
@@ -85,11 +89,23 @@ def train_and_record(
     for i, seed in enumerate(seed_list):
         workdir = os.path.join(root, name, f"seed{seed}")
         metrics = _finished_run(workdir)
+        if metrics and metrics["stopped_by"] == "budget" and not budget_minutes:
+            # a run a wall-clock budget cut is not the recipe's (resuming it would count its
+            # partial epoch as a whole one): trained again from the start
+            print(f"{name}: {workdir} was cut by a time budget; training again", file=sys.stderr)
+            shutil.rmtree(workdir)
+            metrics = None
         if metrics is None:  # a new run, or the rest of a killed one
             resume = os.path.exists(os.path.join(workdir, RUN_FILE))
-            options = {"seed": seed} if i else {}  # later seeds: the recipe with another seed
+            options = {"seed": seed} if i and not resume else {}  # later seeds: another seed
             metrics = runner.train(
-                name, workdir, max_minutes=budget_minutes, resume=resume, verbose=0, **options
+                name,
+                workdir,
+                max_minutes=budget_minutes,
+                no_budget=not budget_minutes,
+                resume=resume,
+                verbose=0,
+                **options,
             )
         model = load_run_model(workdir)
         start = time.perf_counter()
@@ -106,11 +122,9 @@ def train_and_record(
         "per_seed": per_seed,
         "seeds": seed_list,
         "slice": {"num_examples": protocols.SLICE, "figures": slice_figures},
-        "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train)
-        if budget_minutes
-        else dataclasses.asdict(preset.train),
+        "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train),
         "training": {
-            "budget_minutes": budget_minutes or preset.train.max_minutes,
+            "budget_minutes": budget_minutes,
             "epochs": runs[0]["epochs"],
             "steps": runs[0]["steps"],
             "stopped_by": runs[0]["stopped_by"],

@@ -54,7 +54,10 @@ def generated_tables(all_records: dict[str, dict] | None = None) -> str:
         "Every row is a record in `zoo/results/<preset>.json` (figures, recipe, training time, "
         "package versions, CPU, command), written by `python -m zoo.reproduce PRESET`; the "
         "weights it made ship in `zoo/weights/`. `python -m zoo.reproduce --evaluate-only` "
-        "re-measures every row from the shipped weights.",
+        "re-measures every row from the shipped weights. A record trains its recipe's epochs to "
+        "the end: a recipe's wall-clock budget (`max_minutes`) applies to `tfgen train`, not to "
+        "records, whose figures must not depend on the CPU's speed or load (the training time "
+        "is in the record and the table).",
         "",
         "| preset | protocol | figure | training | seeds | shipped weights |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -95,6 +95,7 @@ def train(
     precision: str | None = None,
     jit: str | None = None,
     seed: int | None = None,
+    no_budget: bool = False,
 ) -> dict:
     """Trains a preset in ``workdir`` and returns the metrics written to ``metrics.json``.
 
@@ -119,6 +120,8 @@ def train(
             preset's, or on resume the run's).
         seed: the recipe's random seed replaced (weights, data order, binarization draws); a
             resumed run keeps the seed it started with.
+        no_budget: train every epoch whatever the recipe's ``max_minutes`` (``zoo.reproduce``'s
+            records, whose figures must not depend on the CPU's speed or load).
 
     Raises:
         WorkdirError: ``workdir`` holds a run and ``resume`` is False; or ``resume`` is True and
@@ -159,7 +162,7 @@ def train(
         jit = jit or "auto"
         compile_kwargs = {**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
         preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
-    if max_minutes is not None:
+    if max_minutes is not None or no_budget:
         preset = preset.with_train(max_minutes=max_minutes)
     recipe = preset.train
     os.makedirs(home, exist_ok=True)
