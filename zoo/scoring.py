@@ -191,7 +191,8 @@ def score(
     group_size: int = 10,
     seed: int = 0,
 ) -> dict:
-    """Scores a work directory's model on ``in_spec`` vs each OOD set with each method.
+    """Scores a work directory's model (or a preset's shipped one) on ``in_spec`` vs each OOD
+    set with each method.
 
     Returns ``{"table": markdown AUROC table, "results": {method: {set: metrics}},
     "histogram": path}``; typicality needs the training split (its entropy estimate) and is
@@ -203,15 +204,17 @@ def score(
     """
     from tfgen import anomaly
     from tfgen.ood_data import to_model_input
-    from zoo.workdir import read_run
 
     for method in methods:
         if method not in anomaly.METHODS:
             raise ValueError(f"--method must be one of {list(anomaly.METHODS)}; got {method!r}")
     if "likelihood_ratio" in methods and background is None:
         raise ValueError("--method likelihood_ratio needs --background (a work dir or .keras)")
-    binarize = read_run(workdir)["train"].get("binarize")
-    model = _load(workdir)
+    from zoo.evaluation import source
+
+    src = source(workdir)  # a work directory, or a preset's shipped weights
+    binarize = src.recipe.binarize
+    model = src.load()
     bg = _load(background) if background and "likelihood_ratio" in methods else None
     x_in, sets = build_sets(in_spec, ood_names, binarize, max_examples=max_examples, seed=seed)
     common = dict(importance_samples=importance_samples, seed=seed)
@@ -233,7 +236,8 @@ def score(
         m: evaluate_scores(s["in"], {k: v for k, v in s.items() if k != "in"})
         for m, s in scores.items()
     }
-    path = write_histograms(scores, histogram or os.path.join(workdir, "scores.png"))
+    default = os.path.join(src.workdir, "scores.png") if src.workdir else f"{workdir}_scores.png"
+    path = write_histograms(scores, histogram or default)
     return {"table": format_table(results), "results": results, "histogram": path}
 
 
@@ -246,7 +250,10 @@ def add_parser(sub):
         "method; print AUROC (and AUPRC, FPR at 95% TPR with --all-metrics); write a "
         "histogram PNG of the scores.",
     )
-    sc.add_argument("workdir", help="a work directory written by `tfgen train`")
+    sc.add_argument(
+        "workdir",
+        help="a work directory written by `tfgen train`, or a preset that ships trained weights",
+    )
     sc.add_argument("--in", dest="in_spec", default="fashion_mnist:test", help="DATASET:SPLIT")
     sc.add_argument(
         "--out-of-distribution",
@@ -266,7 +273,9 @@ def add_parser(sub):
     sc.add_argument(
         "--background", help="background model for likelihood_ratio: a work dir or .keras file"
     )
-    sc.add_argument("--histogram", help="PNG path (default WORKDIR/scores.png)")
+    sc.add_argument(
+        "--histogram", help="PNG path (default WORKDIR/scores.png, or PRESET_scores.png)"
+    )
     sc.add_argument("--max-examples", type=int, default=2000, help="images per set (2000)")
     sc.add_argument("--importance-samples", type=int, default=100, help="k of latent models")
     sc.add_argument("--group-size", type=int, default=10, help="M of the typicality test")
