@@ -24,7 +24,7 @@ MMD_BANDWIDTHS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def mmd(x, y, bandwidths: Sequence[float] = MMD_BANDWIDTHS) -> tf.Tensor:
-    """Unbiased estimate of the squared maximum mean discrepancy between two samples.
+    """Unbiased estimate (float32 scalar) of the squared maximum mean discrepancy of two samples.
 
     ``MMD^2 = E k(x, x') + E k(y, y') - 2 E k(x, y)`` with ``k`` a sum of Gaussian kernels
     ``exp(-|a - b|^2 / (2 s^2))`` over ``bandwidths`` s; the diagonal terms are left out, so the
@@ -35,9 +35,6 @@ def mmd(x, y, bandwidths: Sequence[float] = MMD_BANDWIDTHS) -> tf.Tensor:
         x: ``[N, D]`` sample (N >= 2), e.g. encoder codes.
         y: ``[M, D]`` sample (M >= 2), e.g. prior draws.
         bandwidths: kernel widths s.
-
-    Returns:
-        float32 scalar.
 
     Example:
         >>> a = tf.random.stateless_normal([500, 2], seed=[0, 1])
@@ -76,8 +73,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     3. ``generator`` (``g_optimizer``): the encoder learns to fool ``D`` (non-saturating loss).
 
     So the aggregated posterior ``q(z) = E_x q(z | x)`` is pushed to the prior as a whole, rather
-    than each ``q(z | x)`` as by a VAE's KL term. Priors (``prior``; the TFP
-    distribution, fixed, is ``model.prior_distribution``):
+    than each ``q(z | x)`` as by a VAE's KL term. Priors (fixed: ``model.prior_distribution``):
 
     * ``"normal"``: ``N(0, I)``.
     * ``"mixture"``: ``prior_components`` Gaussians of scale ``prior_scale`` with means evenly
@@ -86,15 +82,17 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
       components); a real draw for an example of class ``y`` comes from component ``y``, and
       ``D`` sees ``(z, one_hot(y))`` for real and fake codes alike, so each class's codes are
       pushed to their own component (Makhzani et al., section 2.3). Training data must carry
-      labels; ``sample(labels=...)`` decodes draws from the labels' components.
+      labels; ``sample(labels=...)`` decodes draws from the labels' components. ``D``'s gradient
+      is then the encoder's only class signal; ``classification_weight`` > 0 adds to the
+      reconstruction phase the cross-entropy ``-log p(y | z)`` of the label under the prior's
+      component responsibilities (:meth:`component_logits`; cf. the paper's section 6).
 
     ``fit``/``evaluate`` report ``reconstruction`` (nats per image), ``d_loss``, ``g_loss`` and
     ``prior_mmd``: the unbiased MMD^2 (:func:`mmd`) between the batch's codes and as many prior
     draws, about 0 when ``q(z)`` matches ``p(z)``. ``reconstruct`` returns reconstructions,
-    ``predict`` the decoder's logits at the code of ``x``.
-
-    Data (``model.value_range``): images in [0, 1], binary for ``likelihood="bernoulli"`` (grey
-    levels are scored as given), 8-bit levels ``k / 255`` for ``"categorical"``.
+    ``predict`` the decoder's logits at the code of ``x``. Data (``model.value_range``): images
+    in [0, 1], binary for ``likelihood="bernoulli"`` (grey levels are scored as given), 8-bit
+    levels ``k / 255`` for ``"categorical"``.
 
     Args:
         event_shape: ``(H, W, C)``; H and W divisible by ``2 ** len(decoder_filters)``.
@@ -109,6 +107,8 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         encoder_filters: channels of the encoder's stride-2 convolutions.
         decoder_filters: channels of the decoder's stride-2 transposed convolutions.
         discriminator_units: widths of the discriminator's hidden ReLU layers.
+        classification_weight: weight (>= 0) of ``-log p(y | z)`` in the reconstruction phase;
+            > 0 with ``"supervised"`` only.
         seed: seed of the model's random stream (prior draws, encoder noise, unseeded sampling).
         **kwargs: ``keras.Model`` arguments (``name``, ``dtype``).
 
@@ -147,15 +147,15 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         encoder_filters: Sequence[int] = (32, 64),
         decoder_filters: Sequence[int] = (64, 32),
         discriminator_units: Sequence[int] = (256, 256),
+        classification_weight: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
         checks.one_of("posterior", posterior, POSTERIORS)
         checks.one_of("prior", prior, PRIORS)
         if (prior == "supervised") != (num_classes is not None):
-            raise checks.fail(
-                "num_classes", f"given with prior='supervised' only (prior={prior!r})", num_classes
-            )
+            why = f"given with prior='supervised' only (prior={prior!r})"
+            raise checks.fail("num_classes", why, num_classes)
         super().__init__(event_shape=event_shape, num_classes=num_classes, seed=seed, **kwargs)
         self.latent_dim = checks.positive_int("latent_dim", latent_dim)
         self.posterior, self.prior = posterior, prior
@@ -167,6 +167,11 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         self.encoder_filters = checks.positive_ints("encoder_filters", encoder_filters)
         self.decoder_filters = checks.positive_ints("decoder_filters", decoder_filters)
         self.discriminator_units = checks.positive_ints("discriminator_units", discriminator_units)
+        self.classification_weight = checks.number_in(
+            "classification_weight", classification_weight, 0
+        )
+        if self.classification_weight and prior != "supervised":
+            raise checks.fail("classification_weight", "0 unless prior='supervised'", prior)
         self.prior_layer = LatentPrior(
             latent_dim,
             kind="normal" if prior == "normal" else "mixture",
@@ -175,17 +180,15 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
             scale=self.prior_scale,
             trainable=False,
         )
-        factor = 2 ** len(self.decoder_filters)
-        why = "2 ** len(decoder_filters)"
+        why, factor = "2 ** len(decoder_filters)", 2 ** len(self.decoder_filters)
         checks.image_sides_divisible("event_shape", self.event_shape, factor, why)
         height, width, channels = self.event_shape
         code_params = latent_dim * (2 if posterior == "gaussian" else 1)
         self.encoder = conv_encoder(self.event_shape, code_params, self.encoder_filters)
         out_channels = channels * self.image_likelihood.params_per_channel
         self.decoder = conv_decoder(latent_dim, (height, width, out_channels), self.decoder_filters)
-        disc_in = latent_dim + (num_classes or 0)
         self.discriminator = keras.Sequential(
-            [keras.Input(shape=(disc_in,))]
+            [keras.Input(shape=(latent_dim + (num_classes or 0),))]
             + [keras.layers.Dense(u, activation="relu") for u in self.discriminator_units]
             + [keras.layers.Dense(1, dtype="float32")],
             name="discriminator",
@@ -195,8 +198,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     # ----------------------------------------------------------------------------- latent space
     @property
     def prior_distribution(self) -> tfd.Distribution:
-        """``p(z)`` as a TFP distribution over ``[latent_dim]`` (for ``"supervised"``: the
-        mixture over all classes with equal weights)."""
+        """``p(z)``, a TFP distribution over ``[latent_dim]`` (``"supervised"``: all classes)."""
         return self.prior_layer.distribution()
 
     def class_prior(self, labels) -> tfd.Distribution:
@@ -223,11 +225,8 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
         return self.prior_distribution.sample(num_samples, seed=seed)
 
     def encode(self, x, labels=None, training: bool = False) -> tfd.Distribution:
-        """``q(z | x)``: a ``tfd.VectorDeterministic`` or ``tfd.MultivariateNormalDiag``, batch [B].
-
-        ``labels`` (supervised prior only) are optional, validated when given, and not used: the
-        encoder sees images only.
-        """
+        """``q(z | x)``: a ``tfd.VectorDeterministic`` or ``tfd.MultivariateNormalDiag``, batch [B]
+        (``labels``, optional, are validated when given but unused: the encoder sees images)."""
         x = self.check_inputs(x)
         if labels is not None:
             self.check_labels(labels, self._batch_size(x))
@@ -260,12 +259,23 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
             z = tf.concat([z, tf.one_hot(labels, self.num_classes, dtype=z.dtype)], axis=-1)
         return tf.squeeze(tf.cast(self.discriminator(z, training=training), tf.float32), -1)
 
+    def component_logits(self, z) -> tf.Tensor:
+        """``log p(k) + log p(z | k)`` of each component ``k`` of a mixture prior: ``[B, K]``."""
+        prior = self.prior_distribution  # equal weights: the softmax of the logits
+        log_p = prior.components_distribution.log_prob(z[..., None, :])
+        return log_p + tf.nn.log_softmax(prior.mixture_distribution.logits)
+
     def reconstruction_loss(self, x, labels=None, training: bool = False):
-        """Mean ``-log p(x | z)`` over the batch, ``z`` the training codes."""
+        """Mean ``-log p(x | z)`` over the batch, ``z`` the training codes (plus
+        ``classification_weight`` times the mean ``-log p(y | z)``; logged: the former only)."""
         z = self.codes(x, training=training)
         nll = -self._decode(z, training=training).log_prob(self.image_likelihood.to_support(x))
         loss = tf.reduce_mean(nll)
-        return loss, {"reconstruction": loss}
+        if not self.classification_weight:
+            return loss, {"reconstruction": loss}
+        logits = self.component_logits(z)  # the supervised classification term, -log p(y | z)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(self._training_labels(labels), logits)
+        return loss + self.classification_weight * tf.reduce_mean(ce), {"reconstruction": loss}
 
     def discriminator_loss(self, x, labels=None, training: bool = False):
         """Cross-entropy of ``D``: prior draws are real, codes fake. Also logs ``prior_mmd``."""
@@ -305,15 +315,11 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
     def phases(self) -> list[AdversarialPhase]:
         """Reconstruction (``ae_optimizer``), then the regularization phase's discriminator and
         generator updates."""
-        return [
-            AdversarialPhase(
-                "reconstruction",
-                "ae_optimizer",
-                self.autoencoder_variables,
-                self.reconstruction_loss,
-            ),
-            *super().phases(),
-        ]
+        ae_vars = self.autoencoder_variables
+        phase = AdversarialPhase(
+            "reconstruction", "ae_optimizer", ae_vars, self.reconstruction_loss
+        )
+        return [phase, *super().phases()]
 
     def default_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         """Adam(5e-4, beta_1=0.5) for every phase."""
@@ -333,6 +339,7 @@ class AdversarialAutoencoder(LatentSpaceMixin, AdversarialModel):
             encoder_filters=list(self.encoder_filters),
             decoder_filters=list(self.decoder_filters),
             discriminator_units=list(self.discriminator_units),
+            classification_weight=self.classification_weight,
         )
         return config
 

@@ -74,18 +74,15 @@ def cvae_figures(model, x: np.ndarray, y: np.ndarray, num_iwae: int = 2000) -> d
     return out
 
 
-def supervised_aae_figures(model, x: np.ndarray, y: np.ndarray) -> dict:
-    """Share of codes nearest their class's component; class accuracy of samples."""
-    import tfgen
+def supervised_aae_figures(model, x: np.ndarray, y: np.ndarray, seed: int = 1) -> dict:
+    """Share of test codes in their class's component; class accuracy of as many samples
+    (``zoo.evaluation.supervised_prior_figures``: what ``tfgen evaluate`` reports)."""
+    from zoo.evaluation import supervised_prior_figures
 
-    codes = encode_means(model, x)
-    loc = model.prior_layer.loc.numpy()
-    own = np.argmin(((codes[:, None] - loc[None]) ** 2).sum(-1), 1) == y
-    labels = np.repeat(np.arange(10), 1000)
-    images = model.sample(len(labels), seed=1, labels=labels, mean=True).numpy()
+    figures = supervised_prior_figures(model, encode_means(model, x), y, "fashion_mnist", seed=seed)
     return {
-        "sup_codes_in_own_component": float(np.mean(own)),
-        "sup_sample_accuracy_mean": tfgen.metrics.classifier_accuracy(images, labels),
+        "sup_codes_in_own_component": figures["codes_in_own_component"],
+        "sup_sample_accuracy_mean": figures["sample_class_accuracy"],
     }
 
 
