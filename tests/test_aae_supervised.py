@@ -8,7 +8,7 @@ import tfgen
 import zoo
 from tfgen.models import AAE
 from zoo import evaluation
-from zoo.evaluation import codes_in_own_component, supervised_prior_figures
+from zoo.prior_figures import codes_in_own_component, supervised_prior_figures
 
 # Untrained models are saved before their optimizer is built; Keras says so when loading them.
 pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")

@@ -29,6 +29,11 @@ import numpy as np
 
 from tfgen import callbacks as tfgen_callbacks
 from zoo import presets
+from zoo.prior_figures import (
+    encode_means,
+    prior_figures,
+    supervised_prior_figures,
+)
 from zoo.workdir import (
     can_sample,
     load_run_model,
@@ -115,84 +120,13 @@ def _gan_figures(model, recipe, x: np.ndarray, seed: int) -> dict:
     }
 
 
-def _encode_means(model, x: np.ndarray) -> np.ndarray:
-    return np.concatenate(
-        [np.asarray(model.encode(x[i : i + _CHUNK]).mean()) for i in range(0, len(x), _CHUNK)]
-    )
-
-
-def _prior_figures(model, codes: np.ndarray, seed: int, size: int = 2000) -> dict:
-    from tfgen.models.aae import mmd
-
-    codes = codes[:size]
-    prior = model.prior_distribution
-    draws = np.asarray(prior.sample(len(codes), seed=(seed, 1)))
-    reference = np.asarray(prior.log_prob(prior.sample(20000, seed=(seed, 2))))
-    in_hdr = np.mean(np.asarray(prior.log_prob(codes)) > np.quantile(reference, 0.05))
-    return {"prior_mmd": float(mmd(codes, draws)), "prior_in_hdr95": float(in_hdr)}
-
-
-def codes_in_own_component(model, codes, labels) -> float:
-    """Share of ``codes`` whose most likely component of the model's mixture prior (one per
-    class: ``prior="supervised"``) is their label's; 1.0 when each lies in its own.
-
-    Raises:
-        ValueError: naming ``labels`` when there is not one per code.
-
-    Example:
-        >>> from tfgen.models import AAE
-        >>> aae = AAE(event_shape=(8, 8, 1), prior="supervised", num_classes=4, prior_scale=0.1)
-        >>> y = np.arange(40) % 4
-        >>> codes_in_own_component(aae, aae.sample_prior(40, seed=0, labels=y), y)
-        1.0
-    """
-    codes, labels = np.asarray(codes, np.float32), np.asarray(labels)
-    if labels.shape != codes.shape[:1]:
-        raise ValueError(f"labels must have shape [{len(codes)}]; got {labels.shape}")
-    prior = model.prior_distribution  # argmax_k pi_k N(z; mu_k, sigma_k): nearest mean on a ring
-    log_p = prior.components_distribution.log_prob(codes[:, None, :]) + np.log(
-        prior.mixture_distribution.probs_parameter()
-    )
-    return float(np.mean(np.argmax(np.asarray(log_p), axis=1) == labels))
-
-
-def supervised_prior_figures(model, codes, labels, classifier, value_range=(0.0, 1.0), seed=0):
-    """``codes_in_own_component`` of ``codes`` and ``sample_class_accuracy``: the accuracy of
-    ``classifier`` (an ``ImageClassifier``, or a dataset name) on as many samples
-    ``model.sample(labels=i % num_classes, mean=True)``, drawn in chunks with seed ``seed + i``.
-
-    Example:
-        >>> from tfgen.models import AAE
-        >>> aae = AAE(event_shape=(8, 8, 1), prior="supervised", num_classes=4, prior_scale=0.1)
-        >>> y = np.arange(40) % 4
-        >>> class SaysZero:  # a classifier answering class 0 to everything
-        ...     def probabilities(self, images):
-        ...         return np.eye(4)[np.zeros(len(images), int)]
-        >>> supervised_prior_figures(aae, aae.sample_prior(40, seed=0, labels=y), y, SaysZero())
-        {'codes_in_own_component': 1.0, 'sample_class_accuracy': 0.25}
-    """
-    from tfgen import metrics
-
-    ids = np.arange(len(codes)) % model.num_classes
-    chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
-    images = [
-        np.asarray(model.sample(len(c), seed=seed + i * _CHUNK, labels=c, mean=True))
-        for i, c in enumerate(chunks)
-    ]
-    return {
-        "codes_in_own_component": codes_in_own_component(model, codes, labels),
-        "sample_class_accuracy": metrics.classifier_accuracy(
-            np.concatenate(images), ids, classifier, value_range
-        ),
-    }
-
-
 def evaluate_model(
     model,
     recipe,
     importance_samples: int = 0,
     max_examples: int | None = None,
     seed: int = 0,
+    classifier: bool = True,
 ) -> dict:
     """Test figures of a model on its recipe's test split (module docstring: which figures).
 
@@ -203,6 +137,8 @@ def evaluate_model(
             likelihood: ``-log_prob(x, labels, importance_samples=K)`` averaged over the images.
         max_examples: use the first ``max_examples`` test images only.
         seed: seed of the samples and importance draws.
+        classifier: False leaves out the figures of the tfgen classifier (FCD, classifier score,
+            sample class accuracy), which depend on the classifier each machine trains once.
 
     Returns:
         Keras' test metrics plus the family's figures and ``num_examples``.
@@ -234,13 +170,13 @@ def evaluate_model(
         result[f"iwae_nll_k{importance_samples}"] = _iwae_nll(
             model, x, labels, importance_samples, recipe.eval_batch_size, seed
         )
-    if issubclass(cls, GANBase):
+    if issubclass(cls, GANBase) and classifier:
         result.update(_gan_figures(model, recipe, x, seed))
     elif issubclass(cls, AdversarialModel) and issubclass(cls, LatentSpaceMixin):
-        codes = _encode_means(model, x)
-        result.update(_prior_figures(model, codes, seed))
+        codes = encode_means(model, x)
+        result.update(prior_figures(model, codes, seed))
         if getattr(model, "prior", None) == "supervised" and labels is not None:
-            clf = _classifier(recipe)
+            clf = _classifier(recipe) if classifier else None
             result.update(supervised_prior_figures(model, codes, labels, clf, recipe.scale, seed))
     result["num_examples"] = len(x)
     return result

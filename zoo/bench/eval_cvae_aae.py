@@ -76,8 +76,8 @@ def cvae_figures(model, x: np.ndarray, y: np.ndarray, num_iwae: int = 2000) -> d
 
 def supervised_aae_figures(model, x: np.ndarray, y: np.ndarray, seed: int = 1) -> dict:
     """Share of test codes in their class's component; class accuracy of as many samples
-    (``zoo.evaluation.supervised_prior_figures``: what ``tfgen evaluate`` reports)."""
-    from zoo.evaluation import supervised_prior_figures
+    (``zoo.prior_figures.supervised_prior_figures``: what ``tfgen evaluate`` reports)."""
+    from zoo.prior_figures import supervised_prior_figures
 
     figures = supervised_prior_figures(model, encode_means(model, x), y, "fashion_mnist", seed=seed)
     return {
