@@ -92,7 +92,9 @@ def summarize(per_seed: list[dict[str, float]], ndigits: int = 4) -> dict[str, d
 
 
 def environment() -> dict[str, Any]:
-    """Package versions, Python and the CPU model of this machine (for a record).
+    """Package versions, Python, the CPU model of this machine and its load average when the
+    record is written (1, 5 and 15 minutes: other jobs sharing the CPU slow the recorded
+    training time, not the figures).
 
     Example:
         >>> from zoo.records import environment
@@ -114,6 +116,7 @@ def environment() -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
         "keras": keras.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
