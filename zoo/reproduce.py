@@ -34,6 +34,9 @@ TOLERANCE = 1e-3  # relative difference allowed between a re-measured figure and
 CLASSIFIER_FIGURES = frozenset(
     {"fcd", "classifier_score", "classifier_test_accuracy", "sample_class_accuracy"}
 )
+# Keras' test losses of the adversarial phases: each evaluation draws new prior samples and
+# noise, so they are recorded but not compared
+ADVERSARIAL_LOSSES = frozenset({"d_loss", "g_loss"})
 
 
 def _numeric(figures: dict) -> dict[str, float]:
@@ -213,7 +216,7 @@ def check_shipped(name: str, max_examples: int | None = None) -> list[str]:
     measured = _evaluate(model, preset, max_examples=max_examples, classifier=not max_examples)
     problems = []
     for key, want in expected.items():
-        if max_examples and key in CLASSIFIER_FIGURES:
+        if key in ADVERSARIAL_LOSSES or (max_examples and key in CLASSIFIER_FIGURES):
             continue
         got = measured.get(key)
         if got is None or abs(got - want) > TOLERANCE * max(1.0, abs(want)):

@@ -21,7 +21,7 @@ register(
         model=dict(event_shape=(28, 28, 1), num_classes=10, latent_dim=2, conditioning="onehot"),
         train=TrainRecipe(
             dataset="fashion_mnist",
-            binarize="dynamic",
+            binarize="static",
             batch_size=128,
             epochs=10,
             learning_rate=2e-3,
@@ -30,7 +30,7 @@ register(
             steps_per_execution=8,
             labels=True,
         ),
-        description="conditional VAE (one-hot labels, 2-D code), tutorial networks, dynamic binary",
+        description="conditional VAE (one-hot labels, 2-D code), tutorial networks, static binary",
         results=_RESULTS,
         sample_kwargs={"mean": True},  # sample grids show decoder means
     ),
