@@ -47,12 +47,14 @@ __all__ = [
 
 def _results_from_records() -> None:
     """A preset with a record (``zoo/results/<name>.json``) quotes the record's figures and
-    command (figures made by other commands, e.g. benchmarks, stay beside them)."""
+    command; the figures it quoted before, from other commands (benchmarks, earlier runs), stay
+    under ``"earlier"`` with their own commands."""
     for name, record in _records.all_records().items():
         if name in PRESETS:
-            results = dict(PRESETS[name].results)  # figures of other commands stay
-            results.update({k: v["mean"] for k, v in record["figures"].items()})
+            results = {k: v["mean"] for k, v in record["figures"].items()}
             results.update(commands=[record["command"]], record=f"zoo/results/{name}.json")
+            if PRESETS[name].results:
+                results["earlier"] = dict(PRESETS[name].results)
             PRESETS[name] = _dataclasses.replace(PRESETS[name], results=results)
 
 
