@@ -22,7 +22,6 @@ _RECIPE = dict(
 # The presets' figures are their records (zoo/results/<name>.json, on dynamic binarization),
 # quoted by zoo.presets; zoo/RESULTS.md keeps the earlier static-binarization figures with the
 # commands that made them.
-_RESULTS: dict[str, dict] = {}
 
 
 def _aae(name: str, description: str, labels: bool = False, **model) -> Preset:
@@ -32,7 +31,6 @@ def _aae(name: str, description: str, labels: bool = False, **model) -> Preset:
         model=dict(_AAE, **model),
         train=TrainRecipe(**_RECIPE, labels=labels),
         description=description,
-        results=_RESULTS.get(name, {}),
         sample_kwargs={"mean": True},  # sample grids show decoder means
     )
 
