@@ -10,6 +10,7 @@ family                                 figures of ``evaluate`` (besides Keras' t
 exact density (NADE, PixelCNN, ...)    ``nll`` (exact, nats per image) and ``bits_per_dim``
 latent with a likelihood (VAE, CVAE)   ``iwae_nll_k<K>`` with ``importance_samples=K``
 GANs (DCGAN, GAN)                      ``fcd`` (Frechet classifier distance), ``classifier_score``
+conditional GAN or latent model        also ``sample_class_accuracy`` (samples asked for a class)
 adversarial autoencoder                ``prior_mmd`` and ``prior_in_hdr95`` (codes vs prior);
                                        with a supervised prior also ``codes_in_own_component``
                                        and ``sample_class_accuracy``
@@ -32,6 +33,7 @@ from zoo import presets
 from zoo.prior_figures import (
     encode_means,
     prior_figures,
+    sample_class_accuracy,
     supervised_prior_figures,
 )
 from zoo.workdir import (
@@ -94,6 +96,13 @@ def _samples(model, num_samples: int, seed: int) -> np.ndarray:
         for i in range(0, num_samples, _CHUNK)
     ]
     return np.concatenate(chunks)
+
+
+def _means(cls: type) -> dict:
+    """``sample`` options of class-accuracy samples: decoder means for latent models."""
+    from tfgen.models import LatentVariableMixin
+
+    return {"mean": True} if issubclass(cls, LatentVariableMixin) else {}
 
 
 def _classifier(recipe):
@@ -178,6 +187,10 @@ def evaluate_model(
         if getattr(model, "prior", None) == "supervised" and labels is not None:
             clf = _classifier(recipe) if classifier else None
             result.update(supervised_prior_figures(model, codes, labels, clf, recipe.scale, seed))
+    if issubclass(cls, (GANBase, LatentVariableMixin)) and recipe.labels and classifier:
+        result["sample_class_accuracy"] = sample_class_accuracy(  # decoder means of a CVAE
+            model, len(x), _classifier(recipe), recipe.scale, seed, **_means(cls)
+        )
     result["num_examples"] = len(x)
     return result
 

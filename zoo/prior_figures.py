@@ -1,8 +1,9 @@
-"""Figures of an adversarial autoencoder's codes against its prior (``tfgen evaluate``).
+"""Figures of codes against their prior, and of conditional samples (``tfgen evaluate``).
 
 ``prior_figures``: how well the test codes match the prior; ``codes_in_own_component`` and
 ``supervised_prior_figures``: how well a label-supervised prior binds each class to its
-component (and, with the tfgen classifier, how class-accurate its conditional samples are).
+component; ``sample_class_accuracy``: how class-accurate a conditional model's samples are (CVAE,
+conditional DCGAN, supervised AAE), by the tfgen classifier.
 """
 
 from __future__ import annotations
@@ -72,19 +73,39 @@ def supervised_prior_figures(model, codes, labels, classifier, value_range=(0.0,
         >>> supervised_prior_figures(aae, aae.sample_prior(40, seed=0, labels=y), y, SaysZero())
         {'codes_in_own_component': 1.0, 'sample_class_accuracy': 0.25}
     """
-    from tfgen import metrics
-
     own = {"codes_in_own_component": codes_in_own_component(model, codes, labels)}
     if classifier is None:
         return own
-    ids = np.arange(len(codes)) % model.num_classes
-    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    accuracy = sample_class_accuracy(model, len(codes), classifier, value_range, seed, mean=True)
+    return {**own, "sample_class_accuracy": accuracy}
+
+
+def sample_class_accuracy(
+    model, num_samples, classifier, value_range=(0.0, 1.0), seed=0, **sample_kwargs
+) -> float:
+    """Accuracy of ``classifier`` (an ``ImageClassifier``, or a dataset name) on
+    ``num_samples`` samples of a conditional model, sample ``i`` drawn with label
+    ``i % num_classes``, ``CHUNK`` at a time with seed ``seed + i`` and ``sample_kwargs``
+    (e.g. ``mean=True``): how often a sample shows the class it was asked for.
+
+    Example:
+        >>> from tfgen.models import ConditionalVAE
+        >>> cvae = ConditionalVAE(event_shape=(8, 8, 1), num_classes=4, latent_dim=2)
+        >>> class SaysZero:  # a classifier answering class 0 to everything
+        ...     def probabilities(self, images):
+        ...         return np.eye(4)[np.zeros(len(images), int)]
+        >>> sample_class_accuracy(cvae, 40, SaysZero(), mean=True)
+        0.25
+    """
+    from tfgen import metrics
+
+    ids = np.arange(num_samples) % model.num_classes
+    chunks = [ids[i : i + CHUNK] for i in range(0, num_samples, CHUNK)]
     images = [
-        np.asarray(model.sample(len(c), seed=seed + i * CHUNK, labels=c, mean=True))
+        np.asarray(model.sample(len(c), seed=seed + i * CHUNK, labels=c, **sample_kwargs))
         for i, c in enumerate(chunks)
     ]
-    accuracy = metrics.classifier_accuracy(np.concatenate(images), ids, classifier, value_range)
-    return {**own, "sample_class_accuracy": accuracy}
+    return metrics.classifier_accuracy(np.concatenate(images), ids, classifier, value_range)
 
 
 __all__ = [
@@ -92,5 +113,6 @@ __all__ = [
     "codes_in_own_component",
     "encode_means",
     "prior_figures",
+    "sample_class_accuracy",
     "supervised_prior_figures",
 ]
