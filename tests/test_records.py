@@ -24,6 +24,8 @@ def test_every_preset_has_a_protocol():
     assert protocols.protocol_of(zoo.get("vae_tutorial_fashion_mnist")) == "binary_static"
     assert protocols.protocol_of(zoo.get("pixelcnn_small_8bit_fashion_mnist")) == "8bit"
     assert protocols.seeds(zoo.get("dcgan_small_fashion_mnist")) == protocols.GAN_SEEDS
+    assert protocols.slice_size(zoo.get("cvae_small_fashion_mnist")) == protocols.LATENT_SLICE
+    assert protocols.slice_size(zoo.get("dcgan_small_fashion_mnist")) == protocols.SLICE
 
 
 def test_summarize_is_mean_and_sample_std():
@@ -70,7 +72,7 @@ def test_readme_recorded_cells_are_the_records():
 def test_shipped_weights_reproduce_their_slice(name):
     if name == "(none)":
         pytest.skip("no shipped weights yet")
-    assert reproduce.check_shipped(name, max_examples=protocols.SLICE) == []
+    assert reproduce.check_shipped(name) == []
 
 
 def test_pretrained_without_weights_is_one_line():
@@ -94,7 +96,7 @@ def test_reproduce_trains_records_and_reloads(tmp_path, monkeypatch):
     assert 150.0 < nll < 700.0 and record["figures"]["nll"]["std"] == 0.0
     assert record["figures"]["bits_per_dim"]["mean"] == pytest.approx(nll / (784 * np.log(2)), 1e-3)
     assert records.sha256(records.weights_path(name)) == record["weights"]["sha256"]
-    assert reproduce.check_shipped(name, max_examples=protocols.SLICE) == []
+    assert reproduce.check_shipped(name) == []
     # a damaged weight file is refused, not silently loaded
     path = records.weights_path(name)
     data = bytearray(path.read_bytes())

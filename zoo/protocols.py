@@ -11,6 +11,7 @@ from zoo.presets import Preset
 IMPORTANCE_SAMPLES = 1000  # IWAE samples per test image for latent models with a likelihood
 GAN_SEEDS = 3  # single GAN runs vary as much as the gaps between models
 SLICE = 500  # test images of the shipped-weights check (tests/test_records.py)
+LATENT_SLICE = 100  # the same for latent models: IWAE with k = 1000 decodes 1000 codes per image
 
 PROTOCOLS = {
     "binary": "Fashion-MNIST binarized dynamically for training (x ~ Bernoulli(pixel) every "
@@ -77,6 +78,20 @@ def evaluation_options(preset: Preset) -> dict:
     return {"importance_samples": IMPORTANCE_SAMPLES if latent else 0}
 
 
+def slice_size(preset: Preset) -> int:
+    """Test images of the preset's shipped-weights check (``LATENT_SLICE`` for latent models).
+
+    Example:
+        >>> import zoo
+        >>> from zoo.protocols import slice_size
+        >>> slice_size(zoo.get("vae_fast_fashion_mnist"))
+        100
+        >>> slice_size(zoo.get("nade_fast_binarized_fashion_mnist"))
+        500
+    """
+    return LATENT_SLICE if preset.model_class in _LATENT else SLICE
+
+
 def seeds(preset: Preset) -> int:
     """Training seeds the protocol asks for (3 for GANs, else 1)."""
     return GAN_SEEDS if protocol_of(preset) == "gan" else 1
@@ -118,8 +133,10 @@ __all__ = [
     "IMPORTANCE_SAMPLES",
     "PROTOCOLS",
     "SLICE",
+    "LATENT_SLICE",
     "evaluation_options",
     "headline",
     "protocol_of",
     "seeds",
+    "slice_size",
 ]

@@ -11,7 +11,8 @@ A training run writes ``zoo/results/<preset>.json`` (figures under the preset's 
 :mod:`zoo.protocols`; recipe; training time and steps; package versions; CPU; the command) and
 ``zoo/weights/<preset>.weights.h5`` (the first seed's trained weights, no optimizer state), then
 regenerates the tables of zoo/RESULTS.md from every record. ``--evaluate-only`` loads the shipped
-weights, re-measures the record's figures on the first ``protocols.SLICE`` test images (all of
+weights, re-measures the record's figures on its slice of the test set (the first
+``protocols.slice_size(preset)`` images; all of
 them with ``--full-test-set``), exits 1 when one differs from its record by more than
 ``TOLERANCE`` (relative) and writes no record.
 """
@@ -125,14 +126,14 @@ def train_and_record(
         runs[-1]["evaluation_seconds"] = round(time.perf_counter() - start, 1)
         if i == 0:
             weights = _ship_weights(name, model)
-            slice_figures = _evaluate(model, preset, max_examples=protocols.SLICE)
+            slice_figures = _evaluate(model, preset, max_examples=protocols.slice_size(preset))
     record = {
         "preset": name,
         "protocol": protocols.protocol_of(preset),
         "figures": records.summarize(per_seed),
         "per_seed": per_seed,
         "seeds": seed_list,
-        "slice": {"num_examples": protocols.SLICE, "figures": slice_figures},
+        "slice": {"num_examples": protocols.slice_size(preset), "figures": slice_figures},
         "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train),
         "training": {
             "budget_minutes": budget_minutes,
@@ -194,15 +195,16 @@ def _same_weights_on_disk(model, path) -> bool:
     return all(a.shape == b.shape and np.array_equal(a, b) for a, b in pairs)
 
 
-def check_shipped(name: str, max_examples: int | None = None) -> list[str]:
+def check_shipped(name: str, full_test_set: bool = False) -> list[str]:
     """Re-measures a preset's recorded figures from its shipped weights.
 
     Args:
         name: a preset with a record and shipped weights.
-        max_examples: None compares the full-test-set figures of seed 0; ``protocols.SLICE``
-            compares the record's slice figures (what the tests do), except the figures of the
-            tfgen classifier (``CLASSIFIER_FIGURES``), which depend on the classifier each
-            machine trains on first use.
+        full_test_set: False compares the record's slice figures (the first
+            ``record["slice"]["num_examples"]`` test images; what the tests do), except the
+            figures of the tfgen classifier (``CLASSIFIER_FIGURES``), which depend on the
+            classifier each machine trains on first use; True compares the full-test-set
+            figures of seed 0.
 
     Returns:
         One line per figure that differs from the record by more than ``TOLERANCE`` (relative).
@@ -210,13 +212,15 @@ def check_shipped(name: str, max_examples: int | None = None) -> list[str]:
     from zoo import pretrained
 
     record = records.read_record(name)
-    expected = record["slice"]["figures"] if max_examples else record["per_seed"][0]
+    on_slice = not full_test_set
+    expected = record["slice"]["figures"] if on_slice else record["per_seed"][0]
+    max_examples = record["slice"]["num_examples"] if on_slice else None
     model, preset = pretrained.load(name), presets.get(name)
     # the slice leaves out the classifier's figures: each machine trains its classifier once
-    measured = _evaluate(model, preset, max_examples=max_examples, classifier=not max_examples)
+    measured = _evaluate(model, preset, max_examples=max_examples, classifier=not on_slice)
     problems = []
     for key, want in expected.items():
-        if key in ADVERSARIAL_LOSSES or (max_examples and key in CLASSIFIER_FIGURES):
+        if key in ADVERSARIAL_LOSSES or (on_slice and key in CLASSIFIER_FIGURES):
             continue
         got = measured.get(key)
         if got is None or abs(got - want) > TOLERANCE * max(1.0, abs(want)):
@@ -234,7 +238,7 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--evaluate-only",
         action="store_true",
-        help=f"re-measure the shipped weights on the first {protocols.SLICE} test images",
+        help="re-measure the shipped weights on the slice of the test set their record names",
     )
     p.add_argument(
         "--full-test-set",
@@ -262,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         names = args.presets or pretrained.shipped()
         for name in names:
             start = time.perf_counter()
-            problems = check_shipped(name, None if args.full_test_set else protocols.SLICE)
+            problems = check_shipped(name, full_test_set=args.full_test_set)
             took = time.perf_counter() - start
             print(f"{name}: {'OK' if not problems else 'DIFFERS'} ({took:.0f} s)")
             for line in problems:
