@@ -145,7 +145,8 @@ def evaluate_model(
         importance_samples: K > 0 adds the IWAE NLL ``iwae_nll_k<K>`` of a latent model with a
             likelihood: ``-log_prob(x, labels, importance_samples=K)`` averaged over the images.
         max_examples: use the first ``max_examples`` test images only.
-        seed: seed of the samples and importance draws.
+        seed: seed of the evaluation noise (the model is reseeded with it), samples and
+            importance draws.
         classifier: False leaves out the figures of the tfgen classifier (FCD, classifier score,
             sample class accuracy), which depend on the classifier each machine trains once.
 
@@ -166,6 +167,7 @@ def evaluate_model(
     cls = type(model)
     _check_importance_samples(cls, importance_samples)
     x, labels = _test_arrays(recipe, max_examples)
+    model.reseed(seed)  # evaluation noise (a VAE's code draws) from ``seed``, not from the stream
     result = model.evaluate(
         *((x, labels) if recipe.labels else (x,)),
         batch_size=recipe.eval_batch_size,

@@ -104,6 +104,9 @@ def headline(record: dict) -> tuple[str, str]:
         >>> from zoo.protocols import headline
         >>> headline({"protocol": "binary", "figures": {"nll": {"mean": 240.1234, "std": 0.0}}})
         ('test NLL (nats)', '240.12')
+        >>> figures = {"iwae_nll_k1000": {"mean": 185.47}, "elbo": {"mean": -190.79}}
+        >>> headline({"protocol": "binary", "figures": figures})
+        ('test IWAE NLL (k = 1000) / ELBO (nats)', '185.47 / -190.79')
     """
     figures = record["figures"]
 
@@ -113,6 +116,10 @@ def headline(record: dict) -> tuple[str, str]:
         return text + (f" ± {f['std']:.{digits}f}" if f.get("std") else "")
 
     k = f"iwae_nll_k{IMPORTANCE_SAMPLES}"
+    if k in figures and "elbo" in figures:  # the ELBO beside it, as the protocol says
+        return f"test IWAE NLL (k = {IMPORTANCE_SAMPLES}) / ELBO (nats)", (
+            f"{value(k)} / {value('elbo')}"
+        )
     if k in figures:
         return f"test IWAE NLL, k = {IMPORTANCE_SAMPLES} (nats)", value(k)
     if "fcd" in figures:
