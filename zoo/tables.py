@@ -118,6 +118,8 @@ def full_run_line(all_records: dict[str, dict] | None = None) -> str:
     )
     if untimed:
         line += f" ({untimed} recorded before evaluation was timed)"
+    shipped = sum(r["weights"]["bytes"] for r in all_records.values() if r.get("weights"))
+    line += f"; their shipped weights total {shipped / 1e6:.1f} MB"
     if missing:
         line += f"; {missing} presets have no record yet"
     return line + "."
