@@ -50,12 +50,17 @@ def test_sample_class_accuracy_keeps_each_sample_with_its_label_across_chunks():
 class Uniform:
     """Every class equally likely: argmax answers class 0, right for 1 sample in 10."""
 
+    info: dict = {}
+
     def __init__(self):
         self.images = []
 
     def probabilities(self, images):
         self.images.append(np.asarray(images))
         return np.full([len(images), 10], 0.1)
+
+    def features(self, images):  # FCD features: the first pixels
+        return np.reshape(np.asarray(images, np.float32), [len(images), -1])[:, :3]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +79,6 @@ def test_evaluate_model_reports_sample_class_accuracy_of_conditional_models(
     model.compile()
     clf = Uniform()
     monkeypatch.setattr(evaluation, "_classifier", lambda recipe: clf)
-    monkeypatch.setattr(evaluation, "_gan_figures", lambda *args: {})  # FCD: tests/test_dcgan.py
     result = evaluation.evaluate_model(model, preset.train, max_examples=60)
     if not conditional:
         assert "sample_class_accuracy" not in result
@@ -84,5 +88,8 @@ def test_evaluate_model_reports_sample_class_accuracy_of_conditional_models(
     assert samples.shape == (60, 8, 8, 1)
     if preset.model_class == "ConditionalVAE":  # decoder means, not Bernoulli draws
         assert np.any((samples > 0.01) & (samples < 0.99))
+    else:  # a conditional GAN's FCD, score and accuracy share one labelled draw
+        assert np.isfinite(result["fcd"])
+        np.testing.assert_array_equal(clf.images[-2], samples)
     without = evaluation.evaluate_model(model, preset.train, max_examples=60, classifier=False)
     assert "sample_class_accuracy" not in without

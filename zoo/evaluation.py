@@ -31,6 +31,7 @@ import numpy as np
 from tfgen import callbacks as tfgen_callbacks
 from zoo import presets
 from zoo.prior_figures import (
+    class_samples,
     encode_means,
     prior_figures,
     sample_class_accuracy,
@@ -98,13 +99,6 @@ def _samples(model, num_samples: int, seed: int) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def _means(cls: type) -> dict:
-    """``sample`` options of class-accuracy samples: decoder means for latent models."""
-    from tfgen.models import LatentVariableMixin
-
-    return {"mean": True} if issubclass(cls, LatentVariableMixin) else {}
-
-
 def _classifier(recipe):
     """The tfgen classifier of the recipe's dataset (announced: trained once on first use)."""
     from tfgen.classifier import cache_dir, get_classifier
@@ -118,15 +112,26 @@ def _classifier(recipe):
 
 
 def _gan_figures(model, recipe, x: np.ndarray, seed: int) -> dict:
+    """FCD and classifier score of ``len(x)`` samples; a conditional GAN's are asked for the
+    classes in turn, and the same draws give its ``sample_class_accuracy``."""
     from tfgen import metrics
 
     classifier = _classifier(recipe)
-    samples = _samples(model, len(x), seed)
-    return {
+    conditional = getattr(model, "conditional", False)
+    if conditional:
+        samples, ids = class_samples(model, len(x), seed)
+    else:
+        samples = _samples(model, len(x), seed)
+    figures = {
         "fcd": metrics.frechet_classifier_distance(x, samples, classifier, recipe.scale),
         "classifier_score": metrics.classifier_score(samples, classifier, recipe.scale),
         "classifier_test_accuracy": float(classifier.info.get("test_accuracy", float("nan"))),
     }
+    if conditional:
+        figures["sample_class_accuracy"] = metrics.classifier_accuracy(
+            samples, ids, classifier, recipe.scale
+        )
+    return figures
 
 
 def evaluate_model(
@@ -189,9 +194,9 @@ def evaluate_model(
         if getattr(model, "prior", None) == "supervised" and labels is not None:
             clf = _classifier(recipe) if classifier else None
             result.update(supervised_prior_figures(model, codes, labels, clf, recipe.scale, seed))
-    if issubclass(cls, (GANBase, LatentVariableMixin)) and recipe.labels and classifier:
+    if issubclass(cls, LatentVariableMixin) and recipe.labels and classifier:
         result["sample_class_accuracy"] = sample_class_accuracy(  # decoder means of a CVAE
-            model, len(x), _classifier(recipe), recipe.scale, seed, **_means(cls)
+            model, len(x), _classifier(recipe), recipe.scale, seed, mean=True
         )
     result["num_examples"] = len(x)
     return result

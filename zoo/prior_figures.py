@@ -99,17 +99,28 @@ def sample_class_accuracy(
     """
     from tfgen import metrics
 
+    images, ids = class_samples(model, num_samples, seed, **sample_kwargs)
+    return metrics.classifier_accuracy(images, ids, classifier, value_range)
+
+
+def class_samples(model, num_samples: int, seed: int = 0, **sample_kwargs):
+    """``(images, ids)``: ``num_samples`` samples of a conditional model, sample ``i`` asked for
+    class ``ids[i] = i % num_classes``, drawn ``CHUNK`` at a time with seed ``seed + i``."""
     ids = np.arange(num_samples) % model.num_classes
-    chunks = [ids[i : i + CHUNK] for i in range(0, num_samples, CHUNK)]
     images = [
-        np.asarray(model.sample(len(c), seed=seed + i * CHUNK, labels=c, **sample_kwargs))
-        for i, c in enumerate(chunks)
+        np.asarray(
+            model.sample(
+                len(ids[i : i + CHUNK]), seed=seed + i, labels=ids[i : i + CHUNK], **sample_kwargs
+            )
+        )
+        for i in range(0, num_samples, CHUNK)
     ]
-    return metrics.classifier_accuracy(np.concatenate(images), ids, classifier, value_range)
+    return np.concatenate(images), ids
 
 
 __all__ = [
     "CHUNK",
+    "class_samples",
     "codes_in_own_component",
     "encode_means",
     "prior_figures",
