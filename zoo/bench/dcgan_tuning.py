@@ -1,0 +1,111 @@
+"""Tuning the unconditional DCGAN under the GAN protocol (zoo/RESULTS.md, "Weak results raised").
+
+Each variant is ``dcgan_small_fashion_mnist`` with some model arguments changed (``VARIANTS``),
+trained for the recipe's epochs to the end with ``--seeds`` training seeds (the recipe's seed,
+then the next ones, as ``zoo.reproduce`` does) and evaluated as its records are
+(``zoo.evaluation.evaluate_model``: FCD and classifier score of 10,000 samples against the test
+set, seed 0). Printed: mean and sample standard deviation over the seeds, and each seed's FCD.
+
+A finished run in ``<root>/<variant>/seed<s>`` is evaluated as it is, so variants can be run in
+separate invocations and a killed one continued.
+
+Usage (from the repository root)::
+
+    python -m zoo.bench.dcgan_tuning --variants baseline minibatch smoothing --seeds 1
+    python -m zoo.bench.dcgan_tuning --variants baseline --seeds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+BASE = "dcgan_small_fashion_mnist"
+VARIANTS = {
+    "baseline": {},
+    # minibatch discrimination (Salimans et al. 2016): D sees how alike the batch's samples are
+    "minibatch": {"minibatch_kernels": 8, "minibatch_kernel_dim": 4},
+    # one-sided label smoothing of the real target (Salimans et al. 2016)
+    "smoothing": {"label_smoothing": 0.1},
+    # a wider generator (the discriminator unchanged)
+    "wide_generator": {"generator_filters": (256, 128)},
+}
+
+
+def variant_preset(variant: str):
+    """The preset of ``variant``, registered under ``<BASE>+<variant>`` (once per process)."""
+    from zoo import presets
+
+    name = f"{BASE}+{variant}"
+    if name not in presets.PRESETS:
+        base = presets.get(BASE)
+        model = {**base.model, **VARIANTS[variant]}
+        presets.register(dataclasses.replace(base, name=name, model=model, results={}))
+    return presets.get(name)
+
+
+def run_variant(variant: str, seeds: int, root: str) -> list[dict]:
+    """Trains (or reuses) ``seeds`` runs of ``variant``; their figures and training seconds."""
+    from zoo import train as runner
+    from zoo.evaluation import evaluate_model
+    from zoo.workdir import METRICS_FILE, load_run_model
+
+    preset = variant_preset(variant)
+    out = []
+    for i in range(seeds):
+        seed = preset.train.seed + i
+        workdir = os.path.join(root, variant, f"seed{seed}")
+        path = os.path.join(workdir, METRICS_FILE)
+        if os.path.exists(path):
+            with open(path) as f:
+                metrics = json.load(f)
+        else:
+            options = {"seed": seed} if i else {}
+            metrics = runner.train(preset.name, workdir, no_budget=True, verbose=0, **options)
+        figures = evaluate_model(load_run_model(workdir), preset.train)
+        out.append(
+            {
+                "seed": seed,
+                "fcd": figures["fcd"],
+                "classifier_score": figures["classifier_score"],
+                "train_seconds": metrics["train_seconds"],
+            }
+        )
+        print(f"{variant} seed {seed}: {out[-1]}", flush=True)
+    return out
+
+
+def _mean_std(values) -> str:
+    values = np.asarray(values, float)
+    std = values.std(ddof=1) if len(values) > 1 else 0.0
+    return f"{values.mean():.2f} ± {std:.2f}"
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m zoo.bench.dcgan_tuning", description=__doc__)
+    p.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["baseline"])
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per variant")
+    p.add_argument("--root", default=os.path.join("runs", "dcgan_tuning"))
+    args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error(f"--seeds must be a positive int; got {args.seeds}")
+    rows = {v: run_variant(v, args.seeds, args.root) for v in args.variants}
+    print(f"\n{BASE}, {args.seeds} seed(s), 10,000 samples vs the test set")
+    print("| variant | model arguments | FCD | classifier score | FCD per seed | train s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for v, runs in rows.items():
+        fcd = [r["fcd"] for r in runs]
+        print(
+            f"| {v} | {VARIANTS[v] or 'the preset'} | {_mean_std(fcd)} | "
+            f"{_mean_std([r['classifier_score'] for r in runs])} | "
+            f"{', '.join(f'{x:.2f}' for x in fcd)} | "
+            f"{np.mean([r['train_seconds'] for r in runs]):.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
