@@ -107,6 +107,9 @@ def headline(record: dict) -> tuple[str, str]:
         >>> figures = {"iwae_nll_k1000": {"mean": 185.47}, "elbo": {"mean": -190.79}}
         >>> headline({"protocol": "binary", "figures": figures})
         ('test IWAE NLL (k = 1000) / ELBO (nats)', '185.47 / -190.79')
+        >>> figures = {"fcd": {"mean": 17.1, "std": 0.62}, "classifier_score": {"mean": 6.377}}
+        >>> headline({"protocol": "gan", "figures": figures})
+        ('FCD / classifier score', '17.10 ± 0.62 / 6.38')
     """
     figures = record["figures"]
 
@@ -122,8 +125,12 @@ def headline(record: dict) -> tuple[str, str]:
         )
     if k in figures:
         return f"test IWAE NLL, k = {IMPORTANCE_SAMPLES} (nats)", value(k)
-    if "fcd" in figures:
-        return "FCD", value("fcd")
+    if "fcd" in figures:  # with the classifier score, and the label accuracy of a conditional GAN
+        names, values = ["FCD", "classifier score"], [value("fcd"), value("classifier_score")]
+        if "sample_class_accuracy" in figures:
+            names.append("label accuracy")
+            values.append(value("sample_class_accuracy", 3))
+        return " / ".join(names), " / ".join(values)
     if "nll" in figures and record["protocol"] == "8bit":
         return "bits/dim", value("bits_per_dim", 3)
     if "nll" in figures:
