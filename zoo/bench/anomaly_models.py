@@ -31,6 +31,7 @@ MODELS = {
     ),
     "rnade": ("rnade_small_fashion_mnist", 3, 3.0, {}, {}),
     "pixelcnn8": ("pixelcnn_small_8bit_fashion_mnist", 1, 5.0, {}, {}),
+    "pixelrnn": ("pixelrnn_row_lstm_binarized_fashion_mnist", 1, 8.0, {}, {}),
 }
 VARIANTS = ("in", "background", "novelty")
 MUTATION_RATE, L2, HELD_OUT = 0.2, 1e-4, 9
