@@ -28,6 +28,11 @@ def test_variant_is_the_preset_with_its_arguments(variant):
         assert getattr(model, key) == value
 
 
+def test_minibatch_variant_is_the_preset_and_baseline_has_no_minibatch_features():
+    assert dcgan_tuning.variant_preset("minibatch").model == zoo.get(dcgan_tuning.BASE).model
+    assert dcgan_tuning.variant_preset("baseline").model["minibatch_kernels"] == 0
+
+
 def test_variants_leave_the_registry():
     assert not any("+" in name for name in zoo.list_presets())
 

@@ -1,6 +1,7 @@
 """Tuning the unconditional DCGAN under the GAN protocol (zoo/RESULTS.md, "Weak results raised").
 
-Each variant is ``dcgan_small_fashion_mnist`` with some model arguments changed (``VARIANTS``),
+Each variant is ``dcgan_small_fashion_mnist`` with some model arguments changed (``VARIANTS``;
+``baseline`` is the preset before tuning, ``minibatch`` the preset since),
 trained for the recipe's epochs to the end with ``--seeds`` training seeds (the recipe's seed,
 then the next ones, as ``zoo.reproduce`` does) and evaluated as its records are
 (``zoo.evaluation.evaluate_model``: FCD and classifier score of 10,000 samples against the test
@@ -25,14 +26,16 @@ import os
 import numpy as np
 
 BASE = "dcgan_small_fashion_mnist"
-VARIANTS = {
-    "baseline": {},
-    # minibatch discrimination (Salimans et al. 2016): D sees how alike the batch's samples are
+VARIANTS = {  # model arguments changed from the preset's
+    # the preset before tuning: Radford et al.'s DCGAN
+    "baseline": {"minibatch_kernels": 0},
+    # minibatch discrimination (Salimans et al. 2016): D sees how alike the batch's samples are;
+    # the preset since tuning
     "minibatch": {"minibatch_kernels": 8, "minibatch_kernel_dim": 4},
     # one-sided label smoothing of the real target (Salimans et al. 2016)
-    "smoothing": {"label_smoothing": 0.1},
+    "smoothing": {"minibatch_kernels": 0, "label_smoothing": 0.1},
     # a wider generator (the discriminator unchanged)
-    "wide_generator": {"generator_filters": (256, 128)},
+    "wide_generator": {"minibatch_kernels": 0, "generator_filters": (256, 128)},
 }
 
 
