@@ -84,8 +84,9 @@ def run_variant(variant: str, seeds: int, root: str) -> list[dict]:
 
 def _mean_std(values) -> str:
     values = np.asarray(values, float)
-    std = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{values.mean():.2f} ± {std:.2f}"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
 
 
 def main(argv=None) -> None:
