@@ -35,8 +35,9 @@ TOLERANCE = 1e-3  # relative difference allowed between a re-measured figure and
 CLASSIFIER_FIGURES = frozenset(
     {"fcd", "classifier_score", "classifier_test_accuracy", "sample_class_accuracy"}
 )
-# Keras' test losses of the adversarial phases: each evaluation draws new prior samples and
-# noise, so they are recorded but not compared
+# Keras' test losses of the adversarial phases, recorded but not compared: they depend on the
+# prior samples and noise drawn, which records made before ``Model.reseed`` took from whatever
+# state the model's stream was in (the AAE records'); the discriminator accuracies are compared
 ADVERSARIAL_LOSSES = frozenset({"d_loss", "g_loss"})
 
 
