@@ -110,7 +110,7 @@ def full_run_line(all_records: dict[str, dict] | None = None) -> str:
         )
 
     untimed = sum("evaluation_seconds" not in r["training"] for r in all_records.values())
-    missing = len(presets.list_presets()) - len(all_records)
+    missing = [n for n in presets.list_presets() if n not in all_records]
     line = (
         f"{FULL_RUN}`python -m zoo.reproduce` (every preset in turn; a killed run resumes). "
         f"Its {len(all_records)} records took {total('seconds') / 60:.0f} min of training and "
@@ -121,7 +121,7 @@ def full_run_line(all_records: dict[str, dict] | None = None) -> str:
     shipped = sum(r["weights"]["bytes"] for r in all_records.values() if r.get("weights"))
     line += f"; their shipped weights total {shipped / 1e6:.1f} MB"
     if missing:
-        line += f"; {missing} presets have no record yet"
+        line += f"; no record yet: {', '.join(f'`{n}`' for n in missing)}"
     return line + "."
 
 
