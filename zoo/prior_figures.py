@@ -103,9 +103,19 @@ def sample_class_accuracy(
     return metrics.classifier_accuracy(images, ids, classifier, value_range)
 
 
-def class_samples(model, num_samples: int, seed: int = 0, **sample_kwargs):
+def class_samples(
+    model, num_samples: int, seed: int = 0, **sample_kwargs
+) -> tuple[np.ndarray, np.ndarray]:
     """``(images, ids)``: ``num_samples`` samples of a conditional model, sample ``i`` asked for
-    class ``ids[i] = i % num_classes``, drawn ``CHUNK`` at a time with seed ``seed + i``."""
+    class ``ids[i] = i % num_classes``, drawn ``CHUNK`` at a time with seed ``seed + i``.
+
+    Example:
+        >>> from tfgen.models import ConditionalVAE
+        >>> cvae = ConditionalVAE(event_shape=(8, 8, 1), num_classes=4, latent_dim=2)
+        >>> images, ids = class_samples(cvae, 6, mean=True)
+        >>> images.shape, ids.tolist()
+        ((6, 8, 8, 1), [0, 1, 2, 3, 0, 1])
+    """
     ids = np.arange(num_samples) % model.num_classes
     images = [
         np.asarray(
