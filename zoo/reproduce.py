@@ -92,8 +92,7 @@ def train_and_record(
     Returns:
         The record written to ``zoo/results/<name>.json``.
     """
-    from zoo import train as runner
-    from zoo.workdir import RUN_FILE, load_run_model
+    from zoo.workdir import load_run_model
 
     preset = presets.get(name)
     count = seeds or protocols.seeds(preset)
@@ -101,25 +100,7 @@ def train_and_record(
     seed_list = [preset.train.seed + i for i in range(count)]  # the recipe's seed first
     for i, seed in enumerate(seed_list):
         workdir = os.path.join(root, name, f"seed{seed}")
-        metrics = _finished_run(workdir)
-        if metrics and metrics["stopped_by"] == "budget" and not budget_minutes:
-            # a run a wall-clock budget cut is not the recipe's (resuming it would count its
-            # partial epoch as a whole one): trained again from the start
-            print(f"{name}: {workdir} was cut by a time budget; training again", file=sys.stderr)
-            shutil.rmtree(workdir)
-            metrics = None
-        if metrics is None:  # a new run, or the rest of a killed one
-            resume = os.path.exists(os.path.join(workdir, RUN_FILE))
-            options = {"seed": seed} if i and not resume else {}  # later seeds: another seed
-            metrics = runner.train(
-                name,
-                workdir,
-                max_minutes=budget_minutes,
-                no_budget=not budget_minutes,
-                resume=resume,
-                verbose=0,
-                **options,
-            )
+        metrics = seed_run(name, workdir, seed if i else None, budget_minutes)
         model = load_run_model(workdir)
         start = time.perf_counter()
         per_seed.append(_evaluate(model, preset))
@@ -151,6 +132,37 @@ def train_and_record(
     }
     records.write_record(record)
     return record
+
+
+def seed_run(
+    name: str, workdir: str, seed: int | None = None, budget_minutes: float | None = None
+) -> dict:
+    """The ``metrics.json`` of ``name``'s run in ``workdir``: a finished run as it is, a killed
+    one resumed, else a new one (``seed`` None: the recipe's). Without ``budget_minutes`` the
+    recipe's epochs are trained to the end, and a run a time budget cut is trained again."""
+    from zoo import train as runner
+    from zoo.workdir import RUN_FILE
+
+    metrics = _finished_run(workdir)
+    if metrics and metrics["stopped_by"] == "budget" and not budget_minutes:
+        # a run a wall-clock budget cut is not the recipe's (resuming it would count its
+        # partial epoch as a whole one): trained again from the start
+        print(f"{name}: {workdir} was cut by a time budget; training again", file=sys.stderr)
+        shutil.rmtree(workdir)
+        metrics = None
+    if metrics is not None:
+        return metrics
+    resume = os.path.exists(os.path.join(workdir, RUN_FILE))  # the rest of a killed run
+    options = {"seed": seed} if seed is not None and not resume else {}
+    return runner.train(
+        name,
+        workdir,
+        max_minutes=budget_minutes,
+        no_budget=not budget_minutes,
+        resume=resume,
+        verbose=0,
+        **options,
+    )
 
 
 def _finished_run(workdir: str) -> dict | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -53,22 +52,16 @@ def variant_preset(variant: str):
 
 def run_variant(variant: str, seeds: int, root: str) -> list[dict]:
     """Trains (or reuses) ``seeds`` runs of ``variant``; their figures and training seconds."""
-    from zoo import train as runner
     from zoo.evaluation import evaluate_model
-    from zoo.workdir import METRICS_FILE, load_run_model
+    from zoo.reproduce import seed_run
+    from zoo.workdir import load_run_model
 
     preset = variant_preset(variant)
     out = []
     for i in range(seeds):
         seed = preset.train.seed + i
         workdir = os.path.join(root, variant, f"seed{seed}")
-        path = os.path.join(workdir, METRICS_FILE)
-        if os.path.exists(path):
-            with open(path) as f:
-                metrics = json.load(f)
-        else:
-            options = {"seed": seed} if i else {}
-            metrics = runner.train(preset.name, workdir, no_budget=True, verbose=0, **options)
+        metrics = seed_run(preset.name, workdir, seed if i else None)
         figures = evaluate_model(load_run_model(workdir), preset.train)
         out.append(
             {
