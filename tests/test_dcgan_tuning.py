@@ -16,13 +16,15 @@ def _registry():
     presets.PRESETS.update(saved)
 
 
+@pytest.mark.parametrize("base_name", dcgan_tuning.BASES)
 @pytest.mark.parametrize("variant", sorted(dcgan_tuning.VARIANTS))
-def test_variant_is_the_preset_with_its_arguments(variant):
-    preset = dcgan_tuning.variant_preset(variant)
-    base = zoo.get(dcgan_tuning.BASE)
+def test_variant_is_the_preset_with_its_arguments(variant, base_name):
+    preset = dcgan_tuning.variant_preset(variant, base_name)
+    base = zoo.get(base_name)
+    assert preset.name == f"{base_name}+{variant}"
     assert preset.train == base.train and preset.results == {}
     assert preset.model == {**base.model, **dcgan_tuning.VARIANTS[variant]}
-    assert dcgan_tuning.variant_preset(variant) is preset  # registered once
+    assert dcgan_tuning.variant_preset(variant, base_name) is preset  # registered once
     model = zoo.build(preset.with_train(dataset="digits"), event_shape=(8, 8, 1))
     for key, value in dcgan_tuning.VARIANTS[variant].items():
         assert getattr(model, key) == value

@@ -1,5 +1,6 @@
 """Result records, generated tables, shipped weights and ``python -m zoo.reproduce``."""
 
+import dataclasses
 import json
 import pathlib
 
@@ -44,6 +45,10 @@ def test_record_is_consistent(name):
     assert record["protocol"] == protocols.protocol_of(preset)
     figures = {k: v["mean"] for k, v in record["figures"].items()}
     assert {k: preset.results[k] for k in figures} == figures  # presets quote their record
+    recipe = json.loads(json.dumps(dataclasses.asdict(preset.train)))
+    # the recipe the record was trained with is the preset's (its wall-clock budget aside)
+    assert {**record["recipe"], "max_minutes": None} == {**recipe, "max_minutes": None}
+    assert record.get("jit", "auto") == preset.jit  # records older than the field: "auto"
     weights = record["weights"]
     path = ROOT / weights["file"]
     assert path.stat().st_size == weights["bytes"] and records.sha256(path) == weights["sha256"]
@@ -123,6 +128,22 @@ def test_reproduce_completes_a_run_a_wall_clock_budget_cut(tmp_path, monkeypatch
     assert (training["stopped_by"], training["epochs"]) == ("epochs", epochs)
     assert training["steps"] == epochs * zoo.presets.steps_per_epoch(zoo.get(name).train)
     assert record["recipe"]["max_minutes"] is None and training["evaluation_seconds"] > 0
+
+
+def test_a_run_of_another_recipe_is_named_stale(tmp_path):
+    from zoo.workdir import write_run
+
+    name = "gated_pixelcnn_small_binarized_fashion_mnist"
+    preset = zoo.get(name)
+    assert reproduce._stale_run(name, str(tmp_path), None) == ""  # no run there
+    recipe = dataclasses.asdict(preset.with_train(max_minutes=None).train)
+    write_run(str(tmp_path), {"preset": name, "train": recipe, "jit": preset.jit})
+    assert reproduce._stale_run(name, str(tmp_path), None) == ""
+    assert reproduce._stale_run(name, str(tmp_path), 1) == "seed 0 != 1"  # a later seed's dir
+    write_run(str(tmp_path), {"preset": name, "train": {**recipe, "epochs": 1}, "jit": "auto"})
+    assert reproduce._stale_run(name, str(tmp_path), None) == "epochs 1 != 3, jit 'auto' != 'on'"
+    write_run(str(tmp_path), {"preset": name, "train": {**recipe, "max_minutes": 5.0}, "jit": "on"})
+    assert reproduce._stale_run(name, str(tmp_path), None) == ""  # a budget is not the recipe
 
 
 def test_cli_samples_and_evaluates_a_shipped_preset(tmp_path, capsys):

@@ -123,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--jit",
         choices=("auto", "on", "off"),
-        help="XLA compilation of the train step (auto: on GPU only; default: auto, or the run's)",
+        help="XLA compilation of the train step (auto: on GPU only; default: the preset's jit, "
+        "or the run's)",
     )
     ev = sub.add_parser("evaluate", help="test figures of a trained work directory")
     ev.add_argument("workdir", help=_SOURCE_HELP)

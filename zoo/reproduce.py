@@ -92,7 +92,7 @@ def train_and_record(
     Returns:
         The record written to ``zoo/results/<name>.json``.
     """
-    from zoo.workdir import load_run_model
+    from zoo.workdir import load_run_model, read_run
 
     preset = presets.get(name)
     count = seeds or protocols.seeds(preset)
@@ -117,6 +117,7 @@ def train_and_record(
         "seeds": seed_list,
         "slice": {"num_examples": protocols.slice_size(preset), "figures": slice_figures},
         "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train),
+        "jit": read_run(os.path.join(root, name, f"seed{seed_list[0]}"))["jit"],
         "training": {
             "budget_minutes": budget_minutes,
             "epochs": runs[0]["epochs"],
@@ -143,6 +144,11 @@ def seed_run(
     from zoo import train as runner
     from zoo.workdir import RUN_FILE
 
+    stale = _stale_run(name, workdir, seed)
+    if stale:  # a run of an earlier recipe is not this preset's: trained again from the start
+        print(f"{name}: {workdir} holds a run of another recipe ({stale}); training again",
+              file=sys.stderr)  # fmt: skip
+        shutil.rmtree(workdir)
     metrics = _finished_run(workdir)
     if metrics and metrics["stopped_by"] == "budget" and not budget_minutes:
         # a run a wall-clock budget cut is not the recipe's (resuming it would count its
@@ -163,6 +169,24 @@ def seed_run(
         verbose=0,
         **options,
     )
+
+
+def _stale_run(name: str, workdir: str, seed: int | None) -> str:
+    """What differs between the run in ``workdir`` and ``name``'s recipe (its wall-clock budget
+    aside) and XLA mode; empty when they agree or there is no run."""
+    import json
+
+    from zoo.workdir import RUN_FILE, read_run
+
+    if not os.path.exists(os.path.join(workdir, RUN_FILE)):
+        return ""
+    preset = presets.get(name)
+    run = read_run(workdir)
+    want = dataclasses.asdict(preset.with_train(seed=preset.train.seed if seed is None else seed,
+                                                max_minutes=None).train)  # fmt: skip
+    want = {**json.loads(json.dumps(want)), "jit": preset.jit}
+    have = {**run["train"], "max_minutes": None, "jit": run.get("jit", "auto")}
+    return ", ".join(f"{k} {have.get(k)!r} != {v!r}" for k, v in want.items() if have.get(k) != v)
 
 
 def _finished_run(workdir: str) -> dict | None:

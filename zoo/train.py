@@ -159,9 +159,8 @@ def train(
             preset = preset.with_train(
                 mixed_precision=None if precision == "float32" else precision
             )
-        jit = jit or "auto"
-        compile_kwargs = {**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
-        preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
+        jit = jit or preset.jit
+        preset = dataclasses.replace(preset, jit=jit)
     if max_minutes is not None or no_budget:
         preset = preset.with_train(max_minutes=max_minutes)
     recipe = preset.train

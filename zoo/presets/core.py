@@ -70,6 +70,9 @@ class Preset:
         sample_kwargs: extra ``model.sample`` arguments for sample grids (e.g. ``{"mean": True}``
             for decoder means); none by default.
         compile_kwargs: further ``compile`` arguments.
+        jit: XLA compilation of training and evaluation, a ``tfgen.distribute.JIT_MODES`` mode:
+            ``"auto"`` (Keras' choice: off on CPU), or ``"on"`` where ``python -m zoo.bench.xla``
+            shows it faster on the CPU.
     """
 
     name: str
@@ -80,6 +83,7 @@ class Preset:
     results: dict[str, Any] = dataclasses.field(default_factory=dict)
     sample_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     compile_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    jit: str = "auto"
 
     def with_train(self, **changes) -> Preset:
         """A copy with some recipe fields replaced (e.g. ``epochs``, ``batch_size``, ``dataset``).
@@ -209,9 +213,11 @@ def build(
     preset = get(name) if isinstance(name, str) else name
     if distribute.check_precision(precision) is not None:
         preset = preset.with_train(mixed_precision=None if precision == "float32" else precision)
-    if jit is not None:
-        compile_kwargs = {**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
-        preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
+    compile_kwargs = {
+        **preset.compile_kwargs,
+        "jit_compile": distribute.jit_compile(jit or preset.jit),
+    }
+    preset = dataclasses.replace(preset, compile_kwargs=compile_kwargs)
     scope = distribute.make_strategy(strategy).scope() if strategy else contextlib.nullcontext()
     cls = getattr(models, preset.model_class)
     allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}

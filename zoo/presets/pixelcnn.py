@@ -73,9 +73,10 @@ register(
         model=dict(event_shape=(28, 28, 1), num_layers=6, filters=32, likelihood="bernoulli"),
         train=TrainRecipe(
             **_BINARIZED_RECIPE,
-            epochs=1,
+            epochs=3,
         ),
-        description="gated PixelCNN, 6 layers x 32 filters (no blind spot), 1 epoch",
+        jit="on",
+        description="gated PixelCNN, 6 layers x 32 filters (no blind spot), 3 epochs with XLA",
         results=_RESULTS["gated_pixelcnn_small_binarized_fashion_mnist"],
         sample_kwargs=_SAMPLES,
     ),
@@ -91,10 +92,12 @@ register(
         ),
         train=TrainRecipe(
             **_BINARIZED_RECIPE,
-            epochs=1,
+            epochs=3,
             labels=True,
         ),
-        description="class-conditional gated PixelCNN (labels=), 6 layers x 32 filters, 1 epoch",
+        jit="on",
+        description="class-conditional gated PixelCNN (labels=), 6 layers x 32 filters, 3 epochs,"
+        " XLA",
         results=_RESULTS["gated_pixelcnn_conditional_binarized_fashion_mnist"],
         sample_kwargs=dict(_SAMPLES, labels=[i % 10 for i in range(64)]),
     ),
