@@ -72,6 +72,13 @@ def test_readme_recorded_cells_are_the_records():
     assert changed != text and "**1.00** (1 epoch, 1.0 min;" in changed
 
 
+def test_a_record_trained_with_xla_says_so():
+    record = {"preset": "p", "protocol": "binary", "training": {"seconds": 90, "epochs": 3},
+              "figures": {"nll": {"mean": 240.0, "std": 0.0}}}  # fmt: skip
+    assert "(3 epochs, 1.5 min; record" in tables.readme_cell(record)
+    assert "(3 epochs, 1.5 min with XLA; record" in tables.readme_cell({**record, "jit": "on"})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", pretrained.shipped() or ["(none)"])
 def test_shipped_weights_reproduce_their_slice(name):

@@ -23,7 +23,8 @@ def _work(record: dict) -> str:
     training = record["training"]
     minutes = training["seconds"] / 60
     epochs = training.get("epochs")
-    return f"{epochs} epoch{'s' if epochs != 1 else ''}, {minutes:.1f} min"
+    xla = " with XLA" if record.get("jit") == "on" else ""  # records before the field: "auto"
+    return f"{epochs} epoch{'s' if epochs != 1 else ''}, {minutes:.1f} min{xla}"
 
 
 def _row(record: dict) -> str:
