@@ -54,7 +54,8 @@ __all__ = [
 STRATEGIES = ("default", "mirrored", "multi_worker")
 #: Keras dtype policies a run can train under (``tfgen train --precision``).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-#: XLA modes (``tfgen train --jit``): ``auto`` compiles on GPU only (XLA is slower on CPU).
+#: XLA modes (``tfgen train --jit``): ``auto`` compiles on GPU only (on the CPU XLA is slower for
+#: most of tfgen's models; ``zoo.bench.xla`` measures it per preset).
 JIT_MODES = ("auto", "on", "off")
 
 _multi_worker: tf.distribute.Strategy | None = None

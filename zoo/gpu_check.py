@@ -29,7 +29,6 @@ def devices() -> tuple[str, int]:
 
 def check(preset_name: str, precision: str, steps: int, warmup: int, jit: str) -> dict:
     """Images/s of ``steps`` training steps of a preset under a precision."""
-    import dataclasses
 
     import zoo
     from tfgen import data, distribute
@@ -39,12 +38,9 @@ def check(preset_name: str, precision: str, steps: int, warmup: int, jit: str) -
     strategy = distribute.make_strategy("mirrored" if kind == "GPU" else "default")
     preset = zoo.get(preset_name)
     preset = preset.with_train(mixed_precision=None if precision == "float32" else precision)
-    preset = dataclasses.replace(
-        preset, compile_kwargs={**preset.compile_kwargs, "jit_compile": distribute.jit_compile(jit)}
-    )
     recipe = preset.train
     with strategy.scope():
-        model = zoo.build(preset, event_shape=data.event_shape(recipe.dataset))
+        model = zoo.build(preset, jit=jit, event_shape=data.event_shape(recipe.dataset))
     if strategy.num_replicas_in_sync > 1 or kind == "GPU":
         model.steps_per_execution = 1  # (Keras' multi-step loop: see zoo.train)
     dataset = split_dataset(recipe, "train").repeat()

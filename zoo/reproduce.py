@@ -117,7 +117,7 @@ def train_and_record(
         "seeds": seed_list,
         "slice": {"num_examples": protocols.slice_size(preset), "figures": slice_figures},
         "recipe": dataclasses.asdict(preset.with_train(max_minutes=budget_minutes).train),
-        "jit": read_run(os.path.join(root, name, f"seed{seed_list[0]}"))["jit"],
+        "jit": read_run(os.path.join(root, name, f"seed{seed_list[0]}")).get("jit", "auto"),
         "training": {
             "budget_minutes": budget_minutes,
             "epochs": runs[0]["epochs"],
@@ -173,20 +173,21 @@ def seed_run(
 
 def _stale_run(name: str, workdir: str, seed: int | None) -> str:
     """What differs between the run in ``workdir`` and ``name``'s recipe (its wall-clock budget
-    aside) and XLA mode; empty when they agree or there is no run."""
-    import json
-
-    from zoo.workdir import RUN_FILE, read_run
+    aside) and XLA mode; empty when they agree or there is no run. The model's constructor
+    arguments are not compared: a preset whose architecture changes needs its runs removed
+    (loading its shipped weights then fails loudly, see ``zoo.pretrained``)."""
+    from zoo.workdir import RUN_FILE, read_run, recipe_from_json
 
     if not os.path.exists(os.path.join(workdir, RUN_FILE)):
         return ""
     preset = presets.get(name)
     run = read_run(workdir)
-    want = dataclasses.asdict(preset.with_train(seed=preset.train.seed if seed is None else seed,
-                                                max_minutes=None).train)  # fmt: skip
-    want = {**json.loads(json.dumps(want)), "jit": preset.jit}
-    have = {**run["train"], "max_minutes": None, "jit": run.get("jit", "auto")}
-    return ", ".join(f"{k} {have.get(k)!r} != {v!r}" for k, v in want.items() if have.get(k) != v)
+    seed = preset.train.seed if seed is None else seed
+    want = {**dataclasses.asdict(preset.with_train(seed=seed, max_minutes=None).train)}
+    # fields a run older than them lacks take their defaults, as when its run is resumed
+    have = dataclasses.asdict(recipe_from_json({**run["train"], "max_minutes": None}))
+    want["jit"], have["jit"] = preset.jit, run.get("jit", "auto")
+    return ", ".join(f"{k} {have[k]!r} != {v!r}" for k, v in want.items() if have[k] != v)
 
 
 def _finished_run(workdir: str) -> dict | None:

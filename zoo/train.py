@@ -160,7 +160,7 @@ def train(
                 mixed_precision=None if precision == "float32" else precision
             )
         jit = jit or preset.jit
-        preset = dataclasses.replace(preset, jit=jit)
+    preset = dataclasses.replace(preset, jit=jit)  # also a resumed run rebuilt from scratch
     if max_minutes is not None or no_budget:
         preset = preset.with_train(max_minutes=max_minutes)
     recipe = preset.train

@@ -55,6 +55,10 @@ class TrainRecipe:
     max_minutes: float | None = None
 
 
+# tfgen.distribute.JIT_MODES, named here so that ``import zoo`` does not import TensorFlow
+JIT_MODES = ("auto", "on", "off")
+
+
 @dataclasses.dataclass(frozen=True)
 class Preset:
     """A named model configuration with its training recipe and recorded results.
@@ -105,11 +109,13 @@ def register(*presets: Preset) -> None:
     """Adds presets to the registry (each family module in ``zoo/presets/`` calls this once).
 
     Raises:
-        ValueError: a name that is already registered.
+        ValueError: a name that is already registered, or a ``jit`` mode not in ``JIT_MODES``.
     """
     for preset in presets:
         if preset.name in PRESETS:
             raise ValueError(f"preset {preset.name!r} is registered twice")
+        if preset.jit not in JIT_MODES:
+            raise ValueError(f"jit must be one of {list(JIT_MODES)}; got {preset.jit!r}")
         PRESETS[preset.name] = preset
 
 
