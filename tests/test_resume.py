@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -229,3 +230,23 @@ def test_killed_writing_final_metrics(tmp_path):
     metrics = runner.train(DENSITY, work, resume=True, verbose=0)  # nothing left but the metrics
     assert metrics["epochs"] == 1 and epochs_logged(work) == [0]
     assert json.load(open(os.path.join(work, "metrics.json")))["epochs"] == 1
+
+
+def test_a_run_resumed_before_its_first_checkpoint_keeps_its_xla_mode(tmp_path, monkeypatch):
+    built = []
+
+    def build(*args, **kwargs):
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    real_build = runner.presets.build
+    monkeypatch.setattr(runner.presets, "build", build)
+    name, work = "gated_pixelcnn_small_binarized_fashion_mnist", tmp_path / "run"
+    assert zoo.get(name).jit == "on"  # the preset's mode, which the run overrides
+    runner.train(name, str(work), dataset="digits", epochs=1, jit="off", verbose=0)
+    for entry in work.iterdir():  # as if killed inside epoch 1: only run.json was written
+        if entry.name != wd.RUN_FILE:
+            entry.unlink() if entry.is_file() else shutil.rmtree(entry)
+    runner.train(name, str(work), resume=True, verbose=0)
+    assert [m.jit_compile for m in built] == [False, False]
+    assert wd.read_run(str(work))["jit"] == "off"
